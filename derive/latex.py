@@ -1,0 +1,80 @@
+"""Expressions to LaTeX, in the note's notation.
+
+A small subclass of SymPy's ``LatexPrinter``: σ'(z) for the derivative of a named
+function, d for the total derivative with respect to a (the loss depends on a and the
+fixed label only), ∂ for every other derivative, ``\\cdot`` between the factors of an
+unevaluated product (a chain rule's factors stay in reading order), and the symbol
+names of ``derive.symbols`` and the registry.
+"""
+
+from sympy import Add, Derivative, Mul, Symbol
+from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
+
+from derive.registry import ACTIVATIONS, LOSSES
+from derive.symbols import LATEX_NAMES, a
+
+
+def _symbol_names():
+    names = dict(LATEX_NAMES)
+    names.update({loss.symbol: loss.latex for loss in LOSSES.values()})
+    return names
+
+
+class DeriveLatexPrinter(LatexPrinter):
+    """LaTeX in the sheet's notation; see the module docstring for the conventions."""
+
+    def __init__(self, settings=None):
+        defaults = {"symbol_names": _symbol_names(), "order": "none"}
+        super().__init__({**defaults, **(settings or {})})
+        self._function_names = {
+            entry.function.__name__: entry.latex for entry in ACTIVATIONS.values()
+        }
+
+    def _print_Derivative(self, expr):
+        if len(expr.variables) != 1:
+            return super()._print_Derivative(expr)
+        (variable,) = expr.variables
+        inner = expr.expr
+        if isinstance(inner, AppliedUndef) and inner.args == (variable,):
+            return f"{self._function_name(inner)}'\\left({self._print(variable)}\\right)"
+        mark = "d" if variable == a else "\\partial"
+        top = self._print(inner) if isinstance(inner, Symbol) else ""
+        fraction = f"\\frac{{{mark} {top}}}{{{mark} {self._print(variable)}}}"
+        if isinstance(inner, Symbol):
+            return fraction
+        return f"{fraction} \\left({self._print(inner)}\\right)"
+
+    def _print_Function(self, expr, exp=None):
+        if isinstance(expr, AppliedUndef) and type(expr).__name__ in self._function_names:
+            arguments = ", ".join(self._print(argument) for argument in expr.args)
+            text = f"{self._function_name(expr)}\\left({arguments}\\right)"
+            return f"{text}^{{{exp}}}" if exp else text
+        return super()._print_Function(expr, exp)
+
+    def _print_Mul(self, expr):
+        if not isinstance(expr, Mul) or (Mul(*expr.args) == expr and not _has_nested_product(expr)):
+            return super()._print_Mul(expr)
+        parts = []
+        for index, factor in enumerate(expr.args):
+            text = self._print(factor)
+            if isinstance(factor, Add) or (index and _leading_minus(text)):
+                text = f"\\left({text}\\right)"
+            parts.append(text)
+        return " \\cdot ".join(parts)
+
+    def _function_name(self, expr):
+        return self._function_names.get(type(expr).__name__, type(expr).__name__)
+
+
+def _has_nested_product(expr):
+    return any(isinstance(factor, Mul) for factor in expr.args)
+
+
+def _leading_minus(text):
+    return text.lstrip().startswith("-")
+
+
+def latex(expr, **settings):
+    """``expr`` as LaTeX in the sheet's notation."""
+    return DeriveLatexPrinter(settings).doprint(expr)

@@ -1,0 +1,342 @@
+"""The rules that produce derivation steps, registered in one place.
+
+Each rule is a function ``rule(expr, **arguments) -> expr`` whose docstring is the rule
+written as a formula; ``RULES`` maps its name to a ``Rule``. A rule that does not apply
+returns None. Rules build their results with unevaluated products and sums where the
+reader should see the shape of the step (the factors of a chain rule, say); the
+verifier judges meanings, so display order never affects correctness.
+"""
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+from sympy import (
+    Add,
+    Derivative,
+    Eq,
+    Limit,
+    Mul,
+    Pow,
+    Rel,
+    S,
+    Subs,
+    Dummy,
+    atan,
+    cancel,
+    count_ops,
+    evaluate,
+    exp,
+    expand,
+    factor,
+    fraction,
+    limit as sympy_limit,
+    log,
+    simplify,
+    solve,
+    tanh,
+)
+from sympy.core.relational import Relational
+
+from derive.symbols import a, b, rest, w_j, x_j, z
+
+CHAIN_RULE = "chain rule"
+DIFFERENTIATE = "differentiate"
+SUBSTITUTE = "substitute"
+ALGEBRA = "algebra"
+CALCULUS = "calculus"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named rule; ``formula`` (the function's docstring) is what it applies."""
+
+    name: str
+    kind: str
+    formula: str
+    function: Callable
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(name, kind):
+    """Register the decorated function as the rule ``name`` of the given kind."""
+
+    def register(function):
+        RULES[name] = Rule(name, kind, inspect.getdoc(function), function)
+        return function
+
+    return register
+
+
+# --- structural helpers ---------------------------------------------------------------
+
+
+def product(*factors):
+    """An unevaluated product that keeps its factors in reading order; drops 1s."""
+    kept = [factor_ for factor_ in factors if factor_ != 1]
+    if not kept:
+        return S.One
+    return kept[0] if len(kept) == 1 else Mul(*kept, evaluate=False)
+
+
+def factors_of(expr):
+    """The factors of a product in reading order (a non-product is one factor)."""
+    return list(expr.args) if isinstance(expr, Mul) else [expr]
+
+
+def replace_exactly(expr, old, new):
+    """``expr`` with every subtree equal to ``old`` replaced, keeping unevaluated shapes."""
+    if expr == old:
+        return new
+    if not expr.args:
+        return expr
+    arguments = [replace_exactly(argument, old, new) for argument in expr.args]
+    if isinstance(expr, (Mul, Add)):
+        if isinstance(expr, Mul):
+            return product(*arguments)
+        return Add(*arguments, evaluate=False)
+    return expr.func(*arguments)
+
+
+def evaluated(expr):
+    """``expr`` rebuilt bottom-up with SymPy's automatic arithmetic switched on."""
+    if isinstance(expr, Subs):
+        return evaluated(expr.doit())
+    if not expr.args or isinstance(expr, (Derivative, Limit)):
+        return expr
+    if isinstance(expr, Mul):
+        return Mul(*[evaluated(part) for part in _flat_factors(expr)])
+    return expr.func(*[evaluated(argument) for argument in expr.args])
+
+
+def _flat_factors(expr):
+    """Factors of nested products, so −1·(1 − y)·(−1) meets its signs before distributing."""
+    if not isinstance(expr, Mul):
+        return [expr]
+    return [part for argument in expr.args for part in _flat_factors(argument)]
+
+
+# --- derivative table: d/du f(u), one line each -----------------------------------------
+
+DERIVATIVES = {
+    exp: lambda u: exp(u),
+    log: lambda u: 1 / u,
+    tanh: lambda u: 1 - tanh(u) ** 2,
+    atan: lambda u: 1 / (1 + u**2),
+}
+
+
+def chain_factors(expr, variable):
+    """d expr / d variable as a list of factors f'(g) · g' · … (outermost first)."""
+    if not expr.has(variable):
+        return [S.Zero]
+    if expr == variable:
+        return []
+    if isinstance(expr, Add):
+        terms = [term for term in expr.args if term.has(variable)]
+        if len(terms) == 1:
+            return chain_factors(terms[0], variable)
+        return [Add(*[product(*chain_factors(t, variable)) for t in terms], evaluate=False)]
+    if isinstance(expr, Mul):
+        constant = [part for part in expr.args if not part.has(variable)]
+        dependent = [part for part in expr.args if part.has(variable)]
+        if constant and len(dependent) == 1:
+            return [product(*constant), *chain_factors(dependent[0], variable)]
+    if isinstance(expr, Pow) and not expr.exp.has(variable):
+        power, base = expr.exp, expr.base
+        outer = Mul(power, Pow(base, power - 1), evaluate=False)
+        return [outer, *chain_factors(base, variable)]
+    if expr.func in DERIVATIVES and len(expr.args) == 1:
+        (inner,) = expr.args
+        return [DERIVATIVES[expr.func](inner), *chain_factors(inner, variable)]
+    return [expr.diff(variable)]
+
+
+# --- the rules -------------------------------------------------------------------------
+
+
+@rule("definition", SUBSTITUTE)
+def definition(expr, *, model, of):
+    """act(u) = formula(u);  L = L(a, y);  z = w_j x_j + Σ_{k≠j} w_k x_k + b."""
+    if of == "activation":
+        return expr.replace(model.activation.function, lambda u: _unfold_at(model, u))
+    if of == "z":
+        return replace_exactly(expr, z, w_j * x_j + rest + b)
+    if of == "loss":
+        for loss in model.losses:
+            expr = replace_exactly(expr, loss.symbol, loss.expression())
+        return expr
+    raise ValueError(f"no definition of {of!r}; use activation, loss or z")
+
+
+def _unfold_at(model, argument):
+    """The activation's formula at ``argument``; at a number, left unevaluated to show it."""
+    if argument.is_number:
+        with evaluate(False):
+            return model.activation.expression(argument)
+    return model.activation.expression(argument)
+
+
+@rule(CHAIN_RULE, CHAIN_RULE)
+def chain_rule(expr, *, model, loss, parameter):
+    """∂L/∂p = dL/da · ∂a/∂z · ∂z/∂p, since L depends on p only through a(z(p))."""
+    if expr != Derivative(loss.symbol, parameter):
+        return None
+    return product(Derivative(loss.symbol, a), Derivative(a, z), Derivative(z, parameter))
+
+
+@rule(DIFFERENTIATE, DIFFERENTIATE)
+def differentiate(expr):
+    """d/dv f(g(v)) = f'(g(v)) · g'(v), term by term, with f' from the derivative table."""
+    return expr.replace(
+        lambda node: isinstance(node, Derivative) and len(node.variables) == 1,
+        lambda node: product(*chain_factors(node.expr, node.variables[0])),
+    )
+
+
+@rule(SUBSTITUTE, SUBSTITUTE)
+def substitute(expr, *, old, new):
+    """If u = v has been shown (or is a definition), u may be replaced by v anywhere."""
+    replaced = replace_exactly(expr, old, new)
+    return None if replaced == expr else replaced
+
+
+@rule("arithmetic", ALGEBRA)
+def arithmetic(expr):
+    """c·(d·u) = (cd)·u,  u·u⁻¹ = 1,  −(−u) = u,  f(v)|_{v=c} = f(c): do the arithmetic."""
+    return evaluated(expr)
+
+
+@rule("split the square", ALGEBRA)
+def split_square(expr):
+    """N / D² = (1 / D) · (N / D)."""
+    numerator, denominator = fraction(evaluated(expr), exact=True)
+    if not (isinstance(denominator, Pow) and denominator.exp == 2):
+        return None
+    base = denominator.base
+    return product(Pow(base, -1), numerator / base)
+
+
+@rule("add and subtract", ALGEBRA)
+def add_and_subtract(expr):
+    """N / D = (D − c) / D  where  c = D − N  is a constant."""
+    rewritten = []
+    for part in factors_of(expr):
+        numerator, denominator = fraction(part, exact=True)
+        constant = expand(denominator - numerator)
+        if denominator != 1 and constant.is_number and constant != 0 and not numerator.is_number:
+            shifted = Add(denominator, -constant, evaluate=False)
+            part = Mul(shifted, Pow(denominator, -1), evaluate=False)
+        rewritten.append(part)
+    result = product(*rewritten)
+    return None if result == expr else result
+
+
+@rule("in terms of e^{-z}", ALGEBRA)
+def in_terms_of_decay(expr):
+    """e^{z} = 1 / e^{−z}; then the compound fraction is cleared: 1/(e^{z}+1) = e^{−z}/(1+e^{−z})."""
+    if not expr.has(exp(z)):
+        return None
+    decay = Dummy("t", positive=True)
+    rational = cancel(expr.subs(exp(z), 1 / decay))
+    if rational.has(z):
+        return None
+    return rational.subs(decay, exp(-z))
+
+
+@rule("split the numerator", ALGEBRA)
+def split_numerator(expr):
+    """(D − c) / D = 1 − c / D."""
+    numerator, denominator = fraction(expr, exact=True)
+    constant = expand(denominator - numerator)
+    if denominator == 1 or not constant.is_number or constant == 0:
+        return None
+    return Add(S.One, -constant / denominator, evaluate=False)
+
+
+@rule("recognise the activation", ALGEBRA)
+def recognise_activation(expr, *, model):
+    """A factor g(z) that equals h(act(z)) is written h(act(z)) (solve a = act(z) for z)."""
+    activation = model.activation
+    inverses = solve(Eq(a, activation.expression(z)), z)
+    if len(inverses) != 1:
+        return None
+    rewritten = []
+    for part in factors_of(expr):
+        through_output = simplify(part.subs(z, inverses[0]))
+        if through_output.free_symbols <= {a} and not through_output.is_number:
+            part = through_output.subs(a, activation(z))
+        rewritten.append(part)
+    result = product(*rewritten)
+    return None if result == expr else result
+
+
+@rule("cancel common factors", ALGEBRA)
+def cancel_common_factors(expr):
+    """(Σᵢ Nᵢ/Dᵢ) · G = Σᵢ Nᵢ · (G / Dᵢ), with each Dᵢ cancelled against a factor of G."""
+    parts = factors_of(expr)
+    for index in range(len(parts) - 1):
+        total, other = parts[index], parts[index + 1]
+        if not isinstance(total, Add):
+            continue
+        terms = [_cancel_term(term, factors_of(other)) for term in total.args]
+        if None in terms:
+            continue
+        cancelled = Add(*terms, evaluate=False)
+        return product(*parts[:index], cancelled, *parts[index + 2:])
+    return None
+
+
+def _cancel_term(term, available):
+    numerator, denominator = fraction(term, exact=True)
+    if denominator == 1:
+        return None
+    remaining = list(available)
+    for part in factors_of(denominator):
+        if part not in remaining:
+            return None
+        remaining.remove(part)
+    return product(*factors_of(numerator), *remaining)
+
+
+@rule("expand and collect", ALGEBRA)
+def expand_and_collect(expr):
+    """A sum is multiplied out and its like terms collected: −y(1 − a) + (1 − y)a = a − y."""
+    rewritten = []
+    for part in factors_of(expr):
+        if isinstance(part, Add):
+            collected = factor(expand(part))
+            if count_ops(collected) < count_ops(part):
+                part = collected
+        rewritten.append(part)
+    result = product(*rewritten)
+    return None if result == expr else result
+
+
+@rule("limit", CALCULUS)
+def evaluate_limit(expr):
+    """lim_{v→p} f(v) is evaluated (e^{−z} → 0 as z → ∞, −log a → ∞ as a → 0⁺, …)."""
+    if not isinstance(expr, Limit):
+        return None
+    body, variable, point, direction = expr.args
+    return sympy_limit(body, variable, point, str(direction))
+
+
+@rule("monotonicity", CALCULUS)
+def monotonicity(expr, *, model):
+    """If act is strictly increasing, then act(u) ⋈ act(v) ⇔ u ⋈ v for ⋈ ∈ {<, ≤, >, ≥}."""
+    if not isinstance(expr, Relational):
+        return None
+    function = model.activation.function
+    left, right = expr.lhs, expr.rhs
+    if not (left.func == function and right.func == function):
+        return None
+    return Rel(left.args[0], right.args[0], expr.rel_op)
+
+
+@rule("sign", CALCULUS)
+def sign(expr):
+    """A quantity is compared with 0 on its domain (each factor's sign is known there)."""
+    return S.Zero

@@ -1,0 +1,232 @@
+"""Deciding whether one displayed relation holds.
+
+Every check works on *meanings* (see ``derive.model``). An equality is proved when
+the difference of the two sides is zero: structurally, then after ``cancel`` (exact for
+the rational functions of e^{−z} that σ produces), then after ``simplify``. A relation
+between expressions (<, ≤, >, ≥) or an equivalence of two conditions (⇔) is proved
+with ``solveset`` over the variable's domain. Before the costly ``simplify`` a few
+seeded high-precision points are tried, so a false step fails fast with its
+counterexample. Where no symbolic route succeeds, at least ``MIN_POINTS`` seeded points
+are checked in high precision (mpmath, working precision raised with |z| so that
+e^{−z} cancellations stay exact) and the step is marked numerically checked.
+"""
+
+import random
+from dataclasses import dataclass
+
+import mpmath
+from sympy import (
+    Interval,
+    Rel,
+    S,
+    cancel,
+    lambdify,
+    simplify,
+    solveset,
+)
+from sympy.core.relational import Relational
+
+from derive.symbols import b, w_j, x_j, y, z
+
+SYMBOLIC = "symbolic"
+NUMERIC = "numeric"
+MIN_POINTS = 32
+PROBE_POINTS = 8
+SEED = 20190217
+RELATIONS = ("=", "<", "<=", ">", ">=", "<=>")
+
+BASE_DOMAINS = {
+    z: S.Reals,
+    y: Interval(0, 1),
+    x_j: S.Reals,
+    w_j: S.Reals,
+    b: S.Reals,
+}
+"""Where each base variable ranges. Labels y lie in [0, 1] (hard labels are 0 and 1)."""
+
+_Z_SAMPLES = (0, 1e-9, -1e-9, 1, -1, 2.5, -2.5, 10, -10, 37, -37, 100, -100)
+_LABEL_SAMPLES = (0, 1, None)  # None: a soft label drawn from (0, 1)
+
+
+class Refuted(Exception):
+    """The relation fails at ``point``, where the sides evaluate to ``values``."""
+
+    def __init__(self, point, values):
+        super().__init__(point, values)
+        self.point = point
+        self.values = values
+
+
+class Undecided(Exception):
+    """Neither a proof nor enough numeric evidence could be found."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How a relation was established: ``SYMBOLIC`` or ``NUMERIC`` (with point count)."""
+
+    method: str
+    points: int = 0
+
+
+def check(lhs, rhs, relation, domains):
+    """Establish ``lhs relation rhs`` for meanings over ``domains``; raise Refuted."""
+    if relation not in RELATIONS:
+        raise ValueError(f"unknown relation {relation!r}; use one of {RELATIONS}")
+    domains = {**BASE_DOMAINS, **domains}
+    holds = _truth(lhs, rhs, relation)
+    variables = sorted(_free(lhs, rhs), key=str)
+    if _proved(lhs, rhs, relation, variables, domains, cheap=True):
+        return Verdict(SYMBOLIC)
+    _sample(holds, variables, domains, PROBE_POINTS, seed=SEED + 1)
+    if _proved(lhs, rhs, relation, variables, domains, cheap=False):
+        return Verdict(SYMBOLIC)
+    return Verdict(NUMERIC, _sample(holds, variables, domains, MIN_POINTS, seed=SEED))
+
+
+def _free(*exprs):
+    return set().union(*(e.free_symbols for e in exprs))
+
+
+def _proved(lhs, rhs, relation, variables, domains, cheap):
+    try:
+        if relation == "=":
+            return _zero(lhs, rhs, cheap)
+        if cheap or len(variables) > 1:
+            return False
+        if relation == "<=>":
+            return _same_set(lhs, rhs, variables, domains)
+        return _same_set(Rel(lhs, rhs, relation), S.true, variables, domains)
+    except (NotImplementedError, TypeError, ValueError, AttributeError):
+        return False
+
+
+def _zero(lhs, rhs, cheap):
+    if lhs == rhs:
+        return True
+    if lhs.is_infinite or rhs.is_infinite:
+        return False
+    difference = lhs - rhs
+    if cheap:
+        return cancel(difference) == 0
+    return simplify(difference) == 0
+
+
+def _same_set(first, second, variables, domains):
+    if not variables:
+        return bool(first) == bool(second)
+    (variable,) = variables
+    domain = domains[variable]
+    return _solutions(first, variable, domain) == _solutions(second, variable, domain)
+
+
+def _solutions(condition, variable, domain):
+    if condition is S.true:
+        return domain
+    return solveset(condition, variable, domain)
+
+
+# --- numeric evidence ---------------------------------------------------------------
+
+
+def _truth(lhs, rhs, relation):
+    """A function of a point (dict) returning (holds, lhs value, rhs value)."""
+    variables = sorted(_free(lhs, rhs), key=str)
+    if relation == "<=>":
+        first, second = (_evaluator(side, variables, condition=True) for side in (lhs, rhs))
+
+        def holds(point):
+            left, right = first(point), second(point)
+            return left == right, left, right
+
+        return holds
+    left_of, right_of = (_evaluator(side, variables) for side in (lhs, rhs))
+
+    def holds(point):
+        left, right = left_of(point), right_of(point)
+        return _compare(left, right, relation), left, right
+
+    return holds
+
+
+def _evaluator(expr, variables, condition=False):
+    if condition and isinstance(expr, Relational):
+        left = _evaluator(expr.lhs, variables)
+        right = _evaluator(expr.rhs, variables)
+        return lambda point: _compare(left(point), right(point), expr.rel_op)
+    function = lambdify(variables, expr, modules="mpmath")
+    return lambda point: function(*(point[v] for v in variables))
+
+
+def _compare(left, right, relation):
+    if relation in ("=", "=="):
+        if mpmath.isinf(left) or mpmath.isinf(right):
+            return left == right
+        scale = max(mpmath.mpf(1), abs(left), abs(right))
+        return abs(left - right) <= scale * mpmath.mpf(10) ** (-30)
+    return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[
+        relation
+    ]
+
+
+def _sample(holds, variables, domains, count, seed):
+    """Check ``holds`` at ``count`` seeded points; return how many were evaluated."""
+    rng = random.Random(seed)
+    checked = 0
+    for index in range(count * 3):
+        if checked >= count:
+            break
+        point = {v: _draw(v, domains[v], index, rng) for v in variables}
+        with mpmath.workdps(_precision(point)):
+            try:
+                ok, left, right = holds(point)
+            except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+                continue
+            if not _real(left) or not _real(right):
+                continue
+            checked += 1
+            if not ok:
+                raise Refuted(_printable(point), (_short(left), _short(right)))
+    if checked < min(count, MIN_POINTS) and variables:
+        raise Undecided(f"only {checked} of {count} sample points could be evaluated")
+    return checked
+
+
+def _draw(variable, domain, index, rng):
+    if variable == z:
+        values = _Z_SAMPLES
+        return mpmath.mpf(values[index]) if index < len(values) else mpmath.mpf(rng.gauss(0, 6))
+    if variable == y:
+        label = _LABEL_SAMPLES[index % len(_LABEL_SAMPLES)]
+        return mpmath.mpf(rng.random() if label is None else label)
+    if domain == S.Reals:
+        return mpmath.mpf(rng.gauss(0, 2))
+    low, high = domain.inf, domain.sup
+    if high is S.Infinity or low is S.NegativeInfinity:
+        start, sign = (low, 1) if high is S.Infinity else (high, -1)
+        return mpmath.mpf(float(start)) + sign * mpmath.mpf(1e-12 + rng.expovariate(0.3))
+    low, high = float(low), float(high)
+    edges = (low + 1e-12, high - 1e-12)
+    if index < len(edges):
+        return mpmath.mpf(edges[index])
+    return mpmath.mpf(low + (high - low) * rng.random())
+
+
+def _precision(point):
+    """Digits enough to keep e^{−z} cancellations exact at this point."""
+    largest = max((abs(float(value)) for value in point.values()), default=0.0)
+    return 50 + int(largest / 2)
+
+
+def _real(value):
+    return isinstance(value, (mpmath.mpf, int, float, bool)) and not mpmath.isnan(value)
+
+
+def _printable(point):
+    return {str(k): mpmath.nstr(v, 12) for k, v in sorted(point.items(), key=lambda kv: str(kv[0]))}
+
+
+def _short(value):
+    if isinstance(value, bool):
+        return str(value)
+    return mpmath.nstr(value, 12)
