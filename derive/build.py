@@ -12,7 +12,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from derive.codegen import TEMPLATE as CODE_TEMPLATE
+from derive.codegen import module_context
+from derive.render import render_python
 from derive.report import as_json
+
+CODE_FILE = "logistic_regression.py"
 
 
 @dataclass(frozen=True)
@@ -23,9 +28,17 @@ class Artefact:
     text: str
 
 
-def artefacts(derivations):
+def artefacts(derivations, model):
     """Every file the build produces for these derivations, in a fixed order."""
-    return [Artefact("derivations.json", as_json(derivations))]
+    return [
+        Artefact("derivations.json", as_json(derivations)),
+        Artefact(CODE_FILE, python_module(derivations, model)),
+    ]
+
+
+def python_module(derivations, model):
+    """The generated NumPy module's source."""
+    return render_python(CODE_TEMPLATE, module_context(derivations, model))
 
 
 def write(folder, files):

@@ -56,41 +56,81 @@ def _parser():
     build.add_argument("--check", action="store_true",
                        help="write nothing; exit 1 with a diff if DIR is stale")
     build.set_defaults(run=_build)
+
+    code = commands.add_parser(
+        "code",
+        help="write only the generated NumPy module",
+        description="Verify every derivation and write the NumPy module with the loss and "
+        "gradient functions (sigmoid, predict, loss_*, grad_*, value_and_grad_*).",
+    )
+    code.add_argument("-o", "--output", metavar="PATH", type=Path,
+                      default=DEFAULT_OUT / "logistic_regression.py",
+                      help="where to write it; '-' for standard output "
+                      "(default: %(default)s)")
+    code.set_defaults(run=_code)
     return parser
 
 
-def _derivations():
-    """All derivations, verified; a StepError is reported and turned into exit 1."""
+class _Failed(Exception):
+    """A check failed; the message has been printed."""
+
+
+def _verified(command, produce):
+    """Derivations (and whatever ``produce`` makes of them), with StepError → exit 1."""
     from derive.derivations import derive_all
-    from derive.steps import default_model
+    from derive.steps import StepError, default_model
 
-    return derive_all(default_model())
+    model = default_model()
+    try:
+        derivations = derive_all(model)
+        return derivations, produce(derivations, model)
+    except StepError as error:
+        print(f"derive {command}: {error}", file=sys.stderr)
+        raise _Failed from None
 
 
+def _exit_1_on_failure(run):
+    def guarded(arguments):
+        try:
+            return run(arguments)
+        except _Failed:
+            return FAILED
+
+    return guarded
+
+
+@_exit_1_on_failure
 def _verify(arguments):
     from derive.report import as_json, as_text
-    from derive.steps import StepError
 
-    try:
-        derivations = _derivations()
-    except StepError as error:
-        print(f"derive verify: {error}", file=sys.stderr)
-        return FAILED
+    derivations, _ = _verified("verify", lambda derivations, model: None)
     sys.stdout.write(as_json(derivations) if arguments.json else as_text(derivations))
     return OK
 
 
+@_exit_1_on_failure
+def _code(arguments):
+    from derive.build import python_module, write_atomically
+
+    _, source = _verified("code", python_module)
+    if str(arguments.output) == "-":
+        sys.stdout.write(source)
+        return OK
+    if arguments.output.is_dir():
+        print(f"derive code: -o {arguments.output} is a folder; give a file path",
+              file=sys.stderr)
+        return USAGE
+    arguments.output.parent.mkdir(parents=True, exist_ok=True)
+    print(f"wrote {write_atomically(arguments.output, source)}")
+    return OK
+
+
+@_exit_1_on_failure
 def _build(arguments):
     from derive.build import artefacts, stale, write
     from derive.report import summary_line
-    from derive.steps import StepError
 
-    try:
-        derivations = _derivations()
-    except StepError as error:
-        print(f"derive build: {error}", file=sys.stderr)
-        return FAILED
-    files = artefacts(derivations)
+    derivations, files = _verified("build", artefacts)
     if arguments.check:
         diffs = stale(arguments.out, files)
         if diffs:

@@ -1,6 +1,10 @@
 """The note's derivations, produced by the rules from the registry entries.
 
-``derive_all(model)`` returns every derivation in sheet order. Nothing here states a
+``derive_all(model)`` returns every derivation in sheet order, each tagged with its
+section: "neuron" (z, the activation, its derivative, the prediction rule), "losses"
+(definitions, derivatives with respect to a, one-sided behaviour) and "gradients".
+Definitions are one-step derivations too, so every displayed equality is a Step.
+Nothing here states a
 finished chain: each link is what a rule makes of the previous one, and facts about
 the activation (its value at 0, its symmetry, its limits) are found by the engine.
 Labels are stable identifiers ("sigma-prime", "grad-ce-w") that the sheet and the
@@ -21,8 +25,11 @@ class Book:
         self.derivations = []
         self._by_label = {}
 
+    section = ""
+
     def start(self, title, label, lhs, domains=None):
-        derivation = Derivation(title, label, lhs, model=self.model, domains=domains)
+        derivation = Derivation(title, label, lhs, model=self.model, domains=domains,
+                                section=self.section)
         self.derivations.append(derivation)
         if label in self._by_label:
             raise ValueError(f"two derivations share the label {label!r}")
@@ -36,14 +43,19 @@ class Book:
 def derive_all(model):
     """Every derivation for ``model``, in the order the sheet presents them."""
     book = Book(model)
-    _pre_activation(book)
+    book.section = "neuron"
+    _neuron_definitions(book)
     _activation_facts(book)
     _activation_derivative(book)
     _prediction_rule(book)
+    book.section = "losses"
     for loss in model.losses:
+        _loss_definition(book, loss)
         _loss_derivative(book, loss)
         for label_value in loss.label_cases:
             _label_case(book, loss, label_value)
+    book.section = "gradients"
+    _pre_activation(book)
     for loss in model.losses:
         for parameter in (w_j, b):
             _gradient(book, loss, parameter)
@@ -65,6 +77,15 @@ def _pre_activation(book):
             .apply("definition", model=book.model, of="z")
             .apply("differentiate")
         )
+
+
+def _neuron_definitions(book):
+    model = book.model
+    act = model.activation
+    book.start("The pre-activation", "def-z", z).apply("definition", model=model, of="z")
+    book.start("The output", "def-output", a).apply("definition", model=model, of="output")
+    book.start(f"The {act.title}", "def-act", act(z)).apply(
+        "definition", model=model, of="activation")
 
 
 # --- the activation ------------------------------------------------------------------
@@ -135,6 +156,11 @@ def _substitute_result(derivation, result):
 
 
 # --- the losses ----------------------------------------------------------------------
+
+
+def _loss_definition(book, loss):
+    book.start(f"The {loss.title} loss", f"def-L{loss.name}", loss.symbol).apply(
+        "definition", model=book.model, of="loss")
 
 
 def _loss_derivative(book, loss):

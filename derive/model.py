@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sympy import Derivative, Limit, diff, limit
 
 from derive.registry import Activation, Loss
+from derive.stable import unfold_primitives
 from derive.symbols import a, b, rest, w_j, x_j, z
 
 _OPENS_Z = (w_j, x_j, b)
@@ -42,7 +43,8 @@ class Model:
             expr = expr.subs(a, self.activation(z))
         if rest not in keep:
             expr = expr.subs(rest, z - w_j * x_j - b)
-        return expr.replace(self.activation.function, self.activation.definition)
+        expr = expr.replace(self.activation.function, self.activation.definition)
+        return unfold_primitives(expr)
 
     def _calculus(self, node, keep):
         if isinstance(node, Limit):

@@ -1,9 +1,11 @@
 """Activations and losses: each is one registry entry, and everything else follows.
 
 An ``Activation`` gives the function a = act(z) as a SymPy ``Lambda``; a ``Loss`` gives
-L(a, y). Both carry their LaTeX name and leave room for the numerically stable form
-that code generation prints (``stable_form``, a NumPy expression template, or None
-where the plain expression is already stable).
+L(a, y). Both carry their LaTeX name. An activation also lists its ``stable_rewrites``:
+identities (pattern in a, y → replacement in z) that code generation applies, in
+order, to turn a result such as (a − y)·x_j into a form that is exact and finite for
+every finite z (σ(−z) instead of 1 − σ(z), softplus instead of log σ). Each rewritten
+expression is verified against the original before it is printed.
 """
 
 from dataclasses import dataclass, field
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 from sympy import Function, Interval, Lambda, Rational, S, Symbol, exp, log
 from sympy.core.function import UndefinedFunction
 
+from derive.stable import Sigmoid, Softplus
 from derive.symbols import a, y, z
 
 
@@ -24,7 +27,7 @@ class Activation:
     latex: str
     definition: Lambda
     output_range: Interval
-    stable_form: str | None = None
+    stable_rewrites: tuple = ()
 
     def __call__(self, argument):
         """The activation applied symbolically, e.g. σ(−z)."""
@@ -46,7 +49,6 @@ class Loss:
     definition: Lambda
     label_cases: tuple = field(default=())
     """Label values whose one-sided losses the sheet discusses (e.g. y = 1, y = 0)."""
-    stable_form: str | None = None
 
     def expression(self, output=a, label=y):
         """L at activation output ``output`` and label ``label``."""
@@ -63,6 +65,13 @@ ACTIVATIONS = {
         latex=r"\sigma",
         definition=Lambda(z, 1 / (1 + exp(-z))),
         output_range=Interval.open(0, 1),
+        stable_rewrites=(
+            (log(a), -Softplus(-z)),
+            (log(1 - a), -Softplus(z)),
+            (a - y, (1 - y) * Sigmoid(z) - y * Sigmoid(-z)),
+            (1 - a, Sigmoid(-z)),
+            (a, Sigmoid(z)),
+        ),
     ),
 }
 

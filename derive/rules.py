@@ -159,7 +159,9 @@ def chain_factors(expr, variable):
 
 @rule("definition", SUBSTITUTE)
 def definition(expr, *, model, of):
-    """act(u) = formula(u);  L = L(a, y);  z = w_j x_j + Σ_{k≠j} w_k x_k + b."""
+    """act(u) = formula(u);  a = act(z);  L = L(a, y);  z = w_j x_j + Σ_{k≠j} w_k x_k + b."""
+    if of == "output":
+        return replace_exactly(expr, a, model.activation(z))
     if of == "activation":
         return expr.replace(model.activation.function, lambda u: _unfold_at(model, u))
     if of == "z":
@@ -168,7 +170,7 @@ def definition(expr, *, model, of):
         for loss in model.losses:
             expr = replace_exactly(expr, loss.symbol, loss.expression())
         return expr
-    raise ValueError(f"no definition of {of!r}; use activation, loss or z")
+    raise ValueError(f"no definition of {of!r}; use activation, output, loss or z")
 
 
 def _unfold_at(model, argument):

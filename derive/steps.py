@@ -77,8 +77,9 @@ class Step:
 class Derivation:
     """A titled chain ``start rel e1 rel e2 …``; ``label`` names its final result."""
 
-    def __init__(self, title, label, start, *, model, domains=None):
+    def __init__(self, title, label, start, *, model, domains=None, section=""):
         self.title, self.label, self.start = title, label, start
+        self.section = section
         self.model = model
         self.domains = dict(domains or {})
         self.steps = []

@@ -2,7 +2,9 @@
 
 Every check works on *meanings* (see ``derive.model``). An equality is proved when
 the difference of the two sides is zero: structurally, then after ``cancel`` (exact for
-the rational functions of e^{−z} that σ produces), then after ``simplify``. A relation
+the rational functions of e^{−z} that σ produces), then after ``simplify``; an
+expression with |z|, max, min or a piecewise branch is split into the cases z > 0,
+z < 0 and z = 0 first. A relation
 between expressions (<, ≤, >, ≥) or an equivalence of two conditions (⇔) is proved
 with ``solveset`` over the variable's domain. Before the costly ``simplify`` a few
 seeded high-precision points are tried, so a false step fails fast with its
@@ -16,7 +18,13 @@ from dataclasses import dataclass
 
 import mpmath
 from sympy import (
+    Abs,
+    Dummy,
     Interval,
+    Max,
+    Min,
+    Piecewise,
+    log,
     Rel,
     S,
     cancel,
@@ -24,6 +32,7 @@ from sympy import (
     simplify,
     solveset,
 )
+from sympy.codegen.cfunctions import log1p
 from sympy.core.relational import Relational
 
 from derive.symbols import b, w_j, x_j, y, z
@@ -106,10 +115,23 @@ def _zero(lhs, rhs, cheap):
         return True
     if lhs.is_infinite or rhs.is_infinite:
         return False
-    difference = lhs - rhs
-    if cheap:
-        return cancel(difference) == 0
-    return simplify(difference) == 0
+    reduce = cancel if cheap else simplify
+    return all(reduce(case) == 0 for case in _cases(lhs - rhs))
+
+
+def _cases(difference):
+    """Split on the sign of the one variable when |·|, max, min or a piecewise appear.
+
+    With u > 0, u < 0 and u = 0 substituted in turn (u = ±p for a positive p), each
+    of these evaluates to one branch, and each case is an ordinary identity.
+    """
+    difference = difference.replace(log1p, lambda argument: log(1 + argument))
+    variables = difference.free_symbols
+    if len(variables) != 1 or not difference.has(Abs, Max, Min, Piecewise):
+        return [difference]
+    (variable,) = variables
+    positive = Dummy("p", positive=True)
+    return [difference.subs(variable, value) for value in (positive, -positive, S.Zero)]
 
 
 def _same_set(first, second, variables, domains):

@@ -28,7 +28,7 @@ def test_verify_lists_every_step_and_a_summary(capsys):
     assert "Derivative of the logistic sigmoid  [act-prime]" in output
     assert "by chain rule; symbolic" in output
     last = output.strip().splitlines()[-1]
-    assert last.startswith("24 derivations, ") and "symbolic" in last and "numeric" in last
+    assert last.startswith("29 derivations, ") and "symbolic" in last and "numeric" in last
 
 
 def test_verify_json_has_every_field_per_step(capsys):
@@ -54,7 +54,7 @@ def test_json_is_identical_under_different_hash_seeds():
     assert first.stdout == second.stdout
 
 
-@pytest.mark.parametrize("command", [[], ["verify"], ["build"]])
+@pytest.mark.parametrize("command", [[], ["verify"], ["build"], ["code"]])
 def test_help_for_every_command(command, capsys):
     with pytest.raises(SystemExit) as exited:
         main([*command, "--help"])
@@ -79,7 +79,7 @@ def test_build_writes_then_check_passes_then_detects_staleness(tmp_path, capsys)
     out = tmp_path / "out"
     assert main(["build", "--out", str(out)]) == 0
     written = sorted(path.name for path in out.iterdir())
-    assert "derivations.json" in written
+    assert written == ["derivations.json", "logistic_regression.py"]
     assert not [name for name in written if name.endswith(".tmp")]
     assert main(["build", "--out", str(out), "--check"]) == 0
     capsys.readouterr()
@@ -126,3 +126,18 @@ def test_failed_step_exits_1(monkeypatch, capsys):
     assert main(["verify"]) == 1
     error = capsys.readouterr().err
     assert error.startswith("derive verify: step slip.1 of derivation 'slip' does not hold")
+
+
+def test_code_writes_only_the_module(tmp_path, capsys):
+    target = tmp_path / "nested" / "lr.py"
+    assert main(["code", "-o", str(target)]) == 0
+    assert target.read_text() == (ROOT / "generated" / "logistic_regression.py").read_text()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["lr.py"]
+    capsys.readouterr()
+    assert main(["code", "-o", "-"]) == 0
+    assert capsys.readouterr().out == target.read_text()
+
+
+def test_code_refuses_a_folder_as_output(tmp_path, capsys):
+    assert main(["code", "-o", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err

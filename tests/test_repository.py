@@ -25,3 +25,18 @@ def test_ci_runs_the_readmes_test_command_verbatim():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test in ci.splitlines()
     assert ci.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in ci
+
+
+def test_readme_sgd_example_trains_to_high_accuracy():
+    import subprocess
+    import sys
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("<!-- sgd-example -->", 1)[1]
+    code = re.search(r"```python\n(.+?)\n```", example, re.DOTALL).group(1)
+    assert 15 <= len(code.splitlines()) <= 25
+    result = subprocess.run([sys.executable, "-W", "error", "-c", code], cwd=ROOT / "generated",
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    accuracy = float(re.search(r"training accuracy ([\d.]+)%", result.stdout).group(1))
+    assert accuracy > 95

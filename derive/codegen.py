@@ -1,0 +1,93 @@
+"""What the generated NumPy module computes, taken from the verified derivations.
+
+``module_context(derivations, model)`` returns plain strings for the template: the
+stable primitives' bodies, and per loss the per-sample loss and the per-sample
+derivative δ = ∂L/∂z, each rewritten into its stable form and printed. Every formula
+here comes from a derivation's result; each rewrite is verified by a ``Step`` before it
+is printed (a rewrite that does not hold raises ``StepError`` and nothing is written).
+
+Conventions of the code: z = X @ w + b; δ = ∂L/∂b = ∂L/∂z per sample (∂z/∂b = 1), and
+∂L/∂w_j = δ · x_j, which is also checked as a Step.
+"""
+
+from sympy import Derivative, Symbol
+
+from derive.numbering import cite, equation_numbers
+from derive.numpy_printer import print_block, print_numpy
+from derive.rules import evaluated, product, replace_exactly
+from derive.stable import PRIMITIVES
+from derive.steps import Step
+from derive.symbols import a, b, w_j, x_j, z
+
+TEMPLATE = "logistic_regression.py.jinja"
+
+
+def stable_form(expr, model):
+    """``expr`` (in a, y, z) rewritten by the activation's stable rewrites, verified."""
+    rewritten = expr
+    for pattern, replacement in model.activation.stable_rewrites:
+        rewritten = replace_exactly(rewritten, pattern, replacement)
+    rewritten = evaluated(rewritten)
+    Step(expr, rewritten, "stable form", model=model, derivation="code generation")
+    return rewritten
+
+
+def module_context(derivations, model):
+    """Plain strings for ``templates/logistic_regression.py.jinja``."""
+    by_label = {derivation.label: derivation for derivation in derivations}
+    numbers = equation_numbers(derivations)
+    act = model.activation
+    output = stable_form(a, model)
+    slope = stable_form(by_label["da-dz"].rhs, model)
+    losses = [_loss(loss, by_label, numbers, model) for loss in model.losses]
+    functions = ["sigmoid", "sigmoid_prime", "predict_proba", "predict"]
+    for loss in losses:
+        functions += [f"{kind}_{loss['name']}" for kind in ("loss", "grad", "value_and_grad")]
+    return {
+        "activation": act.title,
+        "exports": sorted(functions),
+        "primitives": [_primitive(primitive, model) for primitive in PRIMITIVES],
+        "output": print_numpy(output),
+        "output_cites": cite(numbers, "def-output", "def-act"),
+        "slope": print_numpy(slope),
+        "slope_cites": cite(numbers, "act-prime", "da-dz"),
+        "prediction": print_numpy(by_label["prediction"].rhs),
+        "prediction_cites": cite(numbers, "prediction"),
+        "losses": losses,
+    }
+
+
+def _primitive(primitive, model):
+    argument = Symbol("u", real=True)
+    Step(primitive(z), primitive.body, "stable body", model=model,
+         derivation="code generation")
+    assignments, (result,) = print_block([primitive.body.subs(z, argument)])
+    return {
+        "name": primitive.code_name,
+        "doc": primitive.__doc__.strip(),
+        "assignments": assignments,
+        "result": result,
+    }
+
+
+def _loss(loss, by_label, numbers, model):
+    name = loss.name
+    grad_w, grad_b = by_label[f"grad-{name}-w"], by_label[f"grad-{name}-b"]
+    if grad_b.lhs != Derivative(loss.symbol, b) or grad_w.lhs != Derivative(loss.symbol, w_j):
+        raise ValueError(f"derivations grad-{name}-w/-b do not differentiate {loss.symbol}")
+    Step(grad_w.rhs, product(grad_b.rhs, x_j), "factor out x_j", model=model,
+         derivation=f"code generation for {loss.title}")
+    value = stable_form(by_label[f"def-L{name}"].rhs, model)
+    delta = stable_form(grad_b.rhs, model)
+    shared, (value_code, delta_code) = print_block([value, delta])
+    value_only, (value_alone,) = print_block([value])
+    delta_only, (delta_alone,) = print_block([delta])
+    return {
+        "name": name,
+        "title": loss.title,
+        "value_cites": cite(numbers, f"def-L{name}"),
+        "grad_cites": cite(numbers, f"grad-{name}-w", f"grad-{name}-b"),
+        "value": {"assignments": value_only, "result": value_alone},
+        "delta": {"assignments": delta_only, "result": delta_alone},
+        "both": {"assignments": shared, "value": value_code, "delta": delta_code},
+    }

@@ -1,0 +1,246 @@
+"""The generated NumPy module, checked against finite differences and mpmath.
+
+The reference is independent of the generated code: it is the registry's SymPy loss
+L(σ(z), y), with 1 − σ(z) written σ(−z) = 1/(1 + e^{z}) so that no value is lost to
+cancellation, evaluated by mpmath with 50 digits plus enough to absorb e^{−|z|}; δ is
+SymPy's derivative of that expression with respect to z.
+"""
+
+import math
+import subprocess
+import sys
+import warnings
+
+import mpmath
+import numpy as np
+import pytest
+from sympy import diff, exp, lambdify, simplify
+
+from derive.registry import LOSSES
+from derive.symbols import a, y, z
+from generated_module import GENERATED, load
+
+lr = load()
+LOSS_NAMES = ("se", "ce")
+EXTREME_Z = [0.0, 1e-9, -1e-9, 1.0, -1.0, 18.0, -18.0, 37.0, -37.0, 88.0, -88.0, 89.0,
+             -89.0, 709.0, -709.0, 710.0, -710.0, 800.0, -800.0, 1e300, -1e300]
+TOLERANCE = {np.float64: 1e-13, np.float32: 1e-5}
+
+
+# --- the reference ------------------------------------------------------------------
+
+
+def _reference_functions(name):
+    sigma, complement = 1 / (1 + exp(-z)), 1 / (1 + exp(z))
+    plain = LOSSES[name].expression(a, y)
+    exact = plain.subs(1 - a, complement).subs(a, sigma)
+    assert simplify(exact - plain.subs(a, sigma)) == 0  # the rewrite is an identity
+    value = lambdify((z, y), exact, "mpmath")
+    slope = lambdify((z, y), diff(exact, z), "mpmath")
+    return value, slope
+
+
+REFERENCE = {name: _reference_functions(name) for name in LOSS_NAMES}
+
+
+def reference(name, z_value, label):
+    """(loss, δ) at z with mpmath, to 50 significant digits or better."""
+    value, slope = REFERENCE[name]
+    digits = 60 + int(min(abs(z_value), 2000.0) * 0.45)
+    with mpmath.workdps(digits):
+        point, target = mpmath.mpf(z_value), mpmath.mpf(label)
+        return value(point, target), slope(point, target)
+
+
+def relative_error(got, expected, dtype):
+    """|got − expected| / |expected|, counted as absolute below the smallest normal."""
+    tiny = mpmath.mpf(float(np.finfo(dtype).tiny))
+    return float(abs(mpmath.mpf(float(got)) - expected) / max(abs(expected), tiny))
+
+
+def ulps(got, expected, dtype):
+    exact = float(expected)
+    spacing = float(np.spacing(dtype(abs(exact)))) if exact != 0 else float(np.finfo(dtype).smallest_subnormal)
+    return abs(float(got) - exact) / spacing
+
+
+# --- accuracy at extreme z -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", LOSS_NAMES)
+@pytest.mark.parametrize("label", [0.0, 1.0])
+def test_loss_and_gradient_match_mpmath_at_extreme_z(name, label, dtype):
+    values = [v for v in EXTREME_Z if abs(v) < float(np.finfo(dtype).max)]
+    z_column = np.array(values, dtype=dtype)[:, None]
+    labels = np.full(len(values), label, dtype=dtype)
+    w, b = np.ones(1, dtype=dtype), dtype(0)
+    functions = (getattr(lr, f"{kind}_{name}") for kind in ("loss", "grad", "value_and_grad"))
+    loss, (dw, db), (loss_both, dw_both, db_both) = (
+        f(w, b, z_column, labels, reduction="none") for f in functions
+    )
+    worst = 0.0
+    for i, z_value in enumerate(z_column[:, 0]):
+        expected_loss, expected_delta = reference(name, float(z_value), label)
+        for got, expected in ((loss[i], expected_loss), (loss_both[i], expected_loss),
+                              (db[i], expected_delta), (db_both[i], expected_delta),
+                              (dw[i, 0], expected_delta * mpmath.mpf(float(z_value))),
+                              (dw_both[i, 0], expected_delta * mpmath.mpf(float(z_value)))):
+            assert np.isfinite(got)
+            error = relative_error(got, expected, dtype)
+            assert error <= TOLERANCE[dtype], (name, label, float(z_value), float(got), expected)
+            worst = max(worst, ulps(got, expected, dtype))
+    assert loss.dtype == dw.dtype == db.dtype == dtype
+    print(f"{name} y={label:g} {np.dtype(dtype).name}: worst error {worst:.1f} ULP")
+
+
+def test_sigmoid_and_its_derivative_match_mpmath():
+    values = np.array([v for v in EXTREME_Z], dtype=np.float64)
+    got, slope = lr.sigmoid(values), lr.sigmoid_prime(values)
+    for i, z_value in enumerate(values):
+        with mpmath.workdps(60 + int(min(abs(z_value), 2000.0) * 0.45)):
+            s = 1 / (1 + mpmath.exp(-mpmath.mpf(z_value)))
+            expected_slope = s * (1 / (1 + mpmath.exp(mpmath.mpf(z_value))))
+            assert relative_error(got[i], s, np.float64) <= 1e-15
+            assert relative_error(slope[i], expected_slope, np.float64) <= 1e-14
+
+
+# --- finite differences --------------------------------------------------------------
+
+
+def _central_differences(loss, w, b, X, labels, step=1e-6):
+    def at(w_, b_):
+        return float(loss(w_, b_, X, labels))
+
+    dw = np.empty_like(w)
+    for j in range(w.size):
+        shift = np.zeros_like(w)
+        shift[j] = step
+        dw[j] = (at(w + shift, b) - at(w - shift, b)) / (2 * step)
+    db = (at(w, b + step) - at(w, b - step)) / (2 * step)
+    return dw, db
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+@pytest.mark.parametrize("m, n", [(1, 1), (1, 5), (8, 1), (16, 4)])
+def test_gradient_matches_central_differences(name, m, n):
+    rng = np.random.default_rng(1000 * m + n)
+    X = rng.normal(size=(m, n))
+    w, b = rng.normal(size=n), float(rng.normal())
+    labels = rng.integers(0, 2, size=m).astype(float)
+    loss, grad = getattr(lr, f"loss_{name}"), getattr(lr, f"grad_{name}")
+    dw, db = grad(w, b, X, labels)
+    fd_dw, fd_db = _central_differences(loss, w, b, X, labels)
+    scale = max(np.abs(dw).max(), abs(db))
+    np.testing.assert_allclose(dw, fd_dw, rtol=1e-7, atol=1e-9 * scale)
+    assert math.isclose(db, fd_db, rel_tol=1e-7, abs_tol=1e-9 * scale)
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_single_sample_form_is_the_notes_formula(name):
+    rng = np.random.default_rng(5)
+    x, w, b, label = rng.normal(size=3), rng.normal(size=3), 0.25, 1.0
+    loss, dw, db = getattr(lr, f"value_and_grad_{name}")(w, b, x, label)
+    assert np.ndim(loss) == 0 and dw.shape == (3,) and np.ndim(db) == 0
+    zz = float(x @ w + b)
+    activation = 1 / (1 + math.exp(-zz))
+    residual = activation - label
+    expected_delta = residual if name == "ce" else residual * activation * (1 - activation)
+    np.testing.assert_allclose(dw, expected_delta * x, rtol=1e-12)
+    assert math.isclose(db, expected_delta, rel_tol=1e-12)
+    batch = getattr(lr, f"value_and_grad_{name}")(w, b, x[None, :], np.array([label]))
+    assert math.isclose(loss, batch[0], rel_tol=1e-15)
+    np.testing.assert_allclose(dw, batch[1], rtol=1e-15)
+    fd_dw, fd_db = _central_differences(getattr(lr, f"loss_{name}"), w, b, x, label)
+    np.testing.assert_allclose(dw, fd_dw, rtol=1e-7, atol=1e-12)
+
+
+# --- stability and dtypes ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_no_floating_point_warnings_and_dtype_kept(dtype):
+    big = float(np.finfo(dtype).max) / 4
+    z_column = np.array([-big, -1e4, -800, -90, -20, 0, 20, 90, 800, 1e4, big],
+                        dtype=dtype)[:, None]
+    labels = np.tile(np.array([0.0, 1.0, 0.5], dtype=dtype), 4)[: len(z_column)]
+    w, b = np.ones(1, dtype=dtype), dtype(0)
+    with warnings.catch_warnings(), np.errstate(all="raise", under="ignore"):
+        warnings.simplefilter("error")
+        outputs = [lr.sigmoid(z_column), lr.sigmoid_prime(z_column),
+                   lr.predict_proba(w, b, z_column)]
+        for name in LOSS_NAMES:
+            for reduction in ("mean", "sum", "none"):
+                outputs.append(getattr(lr, f"loss_{name}")(w, b, z_column, labels, reduction))
+                outputs.extend(getattr(lr, f"grad_{name}")(w, b, z_column, labels, reduction))
+                outputs.extend(getattr(lr, f"value_and_grad_{name}")(w, b, z_column, labels,
+                                                                      reduction))
+    for output in outputs:
+        assert np.all(np.isfinite(output))
+        assert np.asarray(output).dtype == dtype
+
+
+def test_integer_and_mixed_inputs_compute_in_float64():
+    loss, dw, db = lr.value_and_grad_ce(np.array([1, 2]), 0, np.array([[1, 0], [0, 1]]),
+                                        np.array([0, 1]))
+    assert np.asarray(loss).dtype == dw.dtype == np.float64
+    assert lr.grad_ce(np.ones(2, np.float32), 0.0, np.ones((3, 2)), np.ones(3))[0].dtype == np.float64
+
+
+# --- bad input -----------------------------------------------------------------------
+
+
+def _call(**overrides):
+    arguments = {"w": np.ones(3), "b": 0.0, "X": np.ones((4, 3)), "y": np.zeros(4)}
+    arguments.update(overrides)
+    return lr.value_and_grad_ce(arguments["w"], arguments["b"], arguments["X"], arguments["y"],
+                                **({"reduction": overrides["reduction"]} if "reduction" in overrides else {}))
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"X": np.ones((4, 2))}, r"X has 2 features per sample but w has 3: X.shape=\(4, 2\), w.shape=\(3,\)"),
+    ({"w": np.ones((3, 1))}, r"w must have shape \(n,\), got \(3, 1\)"),
+    ({"X": np.ones((2, 2, 3))}, r"X must have shape \(m, n\) or \(n,\), got \(2, 2, 3\)"),
+    ({"y": np.zeros(5)}, r"y must have shape \(4,\) to match X.shape=\(4, 3\), got y.shape=\(5,\)"),
+    ({"y": np.array([0.0, 1.0, 1.5, 0.0])}, r"labels must lie in \[0, 1\]; y\[2\] = "),
+    ({"y": np.array([0.0, np.nan, 1.0, 0.0])}, r"labels must lie in \[0, 1\]; y\[1\] = "),
+    ({"w": np.array([1.0, np.inf, 0.0])}, r"w has a non-finite value at index 1"),
+    ({"b": np.nan}, r"b is not finite"),
+    ({"b": np.ones(2)}, r"b must be a real scalar"),
+    ({"X": np.vstack([np.ones((2, 3)), [[1.0, np.nan, 1.0]], np.ones((1, 3))])},
+     r"X has a non-finite value in row 2"),
+    ({"X": np.full((4, 3), 1e308), "w": np.full(3, 1e308)}, r"z = X @ w \+ b overflows at row 0"),
+    ({"reduction": "average"}, r"unknown reduction 'average'; use one of \('mean', 'sum', 'none'\)"),
+])
+def test_bad_input_raises_value_error_saying_what_and_where(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        _call(**overrides)
+
+
+def test_non_numeric_input_is_refused():
+    with pytest.raises(ValueError, match="X must be numeric"):
+        lr.predict(np.ones(2), 0.0, np.array([["a", "b"]]))
+    with pytest.raises(ValueError, match="z has a non-finite value at index 2"):
+        lr.sigmoid([0.0, 1.0, np.inf])
+
+
+# --- the module itself ---------------------------------------------------------------
+
+
+def test_module_imports_only_numpy():
+    source = (GENERATED / "logistic_regression.py").read_text()
+    imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
+    assert imports == ["import numpy as np"]
+    assert source.startswith("# Generated by derive from templates/logistic_regression.py.jinja; do not edit.\n")
+
+
+def test_every_public_function_cites_sheet_equations():
+    for name in lr.__all__:
+        assert "eq" in getattr(lr, name).__doc__, name
+
+
+def test_module_passes_ruff():
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache",
+                             str(GENERATED / "logistic_regression.py")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
