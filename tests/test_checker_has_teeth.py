@@ -148,3 +148,18 @@ def test_numeric_check_reaches_large_z_and_both_hard_labels():
         Step(Min(z, -30), S(-30), "bogus")
     with pytest.raises(StepError, match=r"y = 1\b"):
         Step(floor(y), S.Zero, "bogus")
+
+
+def test_a_wrong_stable_rewrite_stops_code_generation(model):
+    """Code generation verifies its rewrites: 1 − a ↦ σ(z) (instead of σ(−z)) is caught."""
+    from dataclasses import replace
+
+    from derive.codegen import stable_form
+    from derive.stable import Sigmoid
+
+    rewrites = tuple((pattern, Sigmoid(z) if pattern == 1 - a else replacement)
+                     for pattern, replacement in model.activation.stable_rewrites)
+    broken = replace(model, activation=replace(model.activation, stable_rewrites=rewrites))
+    assert stable_form(a * (1 - a), model) is not None
+    with pytest.raises(StepError, match="code generation"):
+        stable_form(a * (1 - a), broken)

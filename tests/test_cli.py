@@ -47,9 +47,10 @@ def test_verify_json_has_every_field_per_step(capsys):
     assert r"\frac{\partial \mathcal{L}_{\mathrm{se}}}{\partial w_{j}}" == chain["lhs"]["latex"]
 
 
-def test_json_is_identical_under_different_hash_seeds():
-    first = run_derive("verify", "--json", seed="1")
-    second = run_derive("verify", "--json", seed="4242")
+@pytest.mark.parametrize("command", [["verify", "--json"], ["code", "-o", "-"]])
+def test_output_is_identical_under_different_hash_seeds(command):
+    first = run_derive(*command, seed="1")
+    second = run_derive(*command, seed="4242")
     assert first.returncode == second.returncode == 0, first.stderr + second.stderr
     assert first.stdout == second.stdout
 
