@@ -14,10 +14,14 @@ from pathlib import Path
 
 from derive.codegen import TEMPLATE as CODE_TEMPLATE
 from derive.codegen import module_context
+from derive.config import SheetInfo
 from derive.render import render_python
 from derive.report import as_json
+from derive.sheet import render_sheet, sheet_context
 
 CODE_FILE = "logistic_regression.py"
+SHEET_FILES = {"solutions": "logistic_regression.tex",
+               "problems": "logistic_regression_problems.tex"}
 
 
 @dataclass(frozen=True)
@@ -28,12 +32,23 @@ class Artefact:
     text: str
 
 
-def artefacts(derivations, model):
-    """Every file the build produces for these derivations, in a fixed order."""
+def artefacts(derivations, model, info=SheetInfo()):
+    """Every text file the build produces for these derivations, in a fixed order.
+
+    The PDFs are compiled from the two sheets' sources (see ``derive.pdf``); they are
+    build products, not compared by ``--check``.
+    """
     return [
         Artefact("derivations.json", as_json(derivations)),
         Artefact(CODE_FILE, python_module(derivations, model)),
+        *(Artefact(name, sheet_source(derivations, model, info, variant))
+          for variant, name in SHEET_FILES.items()),
     ]
+
+
+def sheet_source(derivations, model, info, variant):
+    """The LaTeX source of one sheet variant."""
+    return render_sheet(sheet_context(derivations, model, info, variant))
 
 
 def python_module(derivations, model):

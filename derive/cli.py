@@ -1,7 +1,8 @@
 """The ``derive`` command line.
 
-Exit status: 0 when everything holds, 1 when a check failed (a step does not hold, or
-``--check`` found stale files), 2 for a usage error.
+Exit status: 0 when everything holds, 1 when a check failed (a step does not hold,
+``--check`` found stale files, LaTeX reported an error), 2 for a usage error (a bad
+option, an unreadable configuration file).
 """
 
 import argparse
@@ -14,20 +15,32 @@ OK, FAILED, USAGE = 0, 1, 2
 DEFAULT_OUT = Path("generated")
 
 
+class _Exit(Exception):
+    """Stop the command with ``status``; the message has been printed."""
+
+    def __init__(self, status):
+        super().__init__(status)
+        self.status = status
+
+
 def main(argv=None):
     parser = _parser()
     arguments = parser.parse_args(argv)
     if arguments.command is None:
         parser.print_help(sys.stderr)
         return USAGE
-    return arguments.run(arguments)
+    try:
+        return arguments.run(arguments)
+    except _Exit as stop:
+        return stop.status
 
 
 def _parser():
     parser = argparse.ArgumentParser(
         prog="derive",
         description="Derive the gradients of a neuron symbolically, prove every step, "
-        "and emit the verified results.",
+        "and emit a solution sheet (LaTeX/PDF) and NumPy gradient code from the same "
+        "verified expressions.",
         epilog="Run 'derive COMMAND --help' for the options of one command.",
     )
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
@@ -46,16 +59,38 @@ def _parser():
 
     build = commands.add_parser(
         "build",
-        help="verify everything and write the generated files",
-        description="Verify every derivation, then write the generated files into DIR. "
-        "With --check nothing is written: the command fails with a unified diff when DIR "
-        "differs from what would be generated.",
+        help="verify everything and write the sheets, the code and the record",
+        description="Verify every derivation, then write into DIR: derivations.json, "
+        "logistic_regression.py, logistic_regression.tex (solutions) and "
+        "logistic_regression_problems.tex, and their PDFs when a LaTeX engine "
+        "(latexmk or pdflatex) is installed. With --check nothing is written: the "
+        "command fails with a unified diff when a text file in DIR differs from what "
+        "would be generated (PDFs are build products and are not compared).",
     )
     build.add_argument("--out", metavar="DIR", type=Path, default=DEFAULT_OUT,
                        help=f"output folder (default: {DEFAULT_OUT}/)")
     build.add_argument("--check", action="store_true",
                        help="write nothing; exit 1 with a diff if DIR is stale")
+    build.add_argument("--no-pdf", action="store_true", help="do not compile the PDFs")
+    _sheet_options(build)
     build.set_defaults(run=_build)
+
+    sheet = commands.add_parser(
+        "sheet",
+        help="write one sheet: the solutions or the problems",
+        description="Write the solution sheet (every step with its rule) or the problem "
+        "sheet (each result as a task, same equation numbers). PATH ending in .pdf "
+        "writes only the PDF; otherwise the .tex is written and, unless --no-pdf, "
+        "compiled to a PDF next to it.",
+    )
+    sheet.add_argument("--variant", choices=("solutions", "problems"), default="solutions",
+                       help="which sheet (default: solutions)")
+    sheet.add_argument("-o", "--output", metavar="PATH", type=Path, default=None,
+                       help="where to write it (default: generated/logistic_regression.tex, "
+                       "or generated/logistic_regression_problems.tex)")
+    sheet.add_argument("--no-pdf", action="store_true", help="do not compile a PDF")
+    _sheet_options(sheet)
+    sheet.set_defaults(run=_sheet)
 
     code = commands.add_parser(
         "code",
@@ -71,80 +106,128 @@ def _parser():
     return parser
 
 
-class _Failed(Exception):
-    """A check failed; the message has been printed."""
+def _sheet_options(parser):
+    group = parser.add_argument_group(
+        "sheet title block",
+        "Options override --config FILE; without --config, derive.toml in the working "
+        "folder is read, else the [tool.derive] table of its pyproject.toml. Keys: "
+        "title, author, course, date. There is no date unless one is given.",
+    )
+    group.add_argument("--config", metavar="FILE", type=Path, help="TOML file with the keys")
+    for key in ("title", "author", "course", "date"):
+        group.add_argument(f"--{key}", metavar="TEXT", help=f"the sheet's {key}")
 
 
-def _verified(command, produce):
-    """Derivations (and whatever ``produce`` makes of them), with StepError → exit 1."""
+def _fail(command, message, status=FAILED):
+    print(f"derive {command}: {message}", file=sys.stderr)
+    raise _Exit(status)
+
+
+def _verified(command):
+    """(derivations, model), every step verified; a StepError becomes exit 1."""
     from derive.derivations import derive_all
     from derive.steps import StepError, default_model
 
     model = default_model()
     try:
-        derivations = derive_all(model)
-        return derivations, produce(derivations, model)
+        return derive_all(model), model
     except StepError as error:
-        print(f"derive {command}: {error}", file=sys.stderr)
-        raise _Failed from None
+        _fail(command, error)
 
 
-def _exit_1_on_failure(run):
-    def guarded(arguments):
-        try:
-            return run(arguments)
-        except _Failed:
-            return FAILED
+def _info(command, arguments):
+    from derive.config import ConfigError, load_info
 
-    return guarded
+    overrides = {key: getattr(arguments, key) for key in ("title", "author", "course", "date")}
+    try:
+        return load_info(arguments.config, overrides)
+    except ConfigError as error:
+        _fail(command, error, USAGE)
 
 
-@_exit_1_on_failure
 def _verify(arguments):
     from derive.report import as_json, as_text
 
-    derivations, _ = _verified("verify", lambda derivations, model: None)
+    derivations, _ = _verified("verify")
     sys.stdout.write(as_json(derivations) if arguments.json else as_text(derivations))
     return OK
 
 
-@_exit_1_on_failure
 def _code(arguments):
     from derive.build import python_module, write_atomically
 
-    _, source = _verified("code", python_module)
+    derivations, model = _verified("code")
+    source = python_module(derivations, model)
     if str(arguments.output) == "-":
         sys.stdout.write(source)
         return OK
     if arguments.output.is_dir():
-        print(f"derive code: -o {arguments.output} is a folder; give a file path",
-              file=sys.stderr)
-        return USAGE
+        _fail("code", f"-o {arguments.output} is a folder; give a file path", USAGE)
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     print(f"wrote {write_atomically(arguments.output, source)}")
     return OK
 
 
-@_exit_1_on_failure
+def _sheet(arguments):
+    from derive.build import SHEET_FILES, sheet_source, write_atomically
+
+    info = _info("sheet", arguments)
+    output = arguments.output or DEFAULT_OUT / SHEET_FILES[arguments.variant]
+    if output.is_dir():
+        _fail("sheet", f"-o {output} is a folder; give a file path", USAGE)
+    derivations, model = _verified("sheet")
+    source = sheet_source(derivations, model, info, arguments.variant)
+    if output.suffix == ".pdf":
+        _compile("sheet", source, output, required=True)
+        return OK
+    output.parent.mkdir(parents=True, exist_ok=True)
+    print(f"wrote {write_atomically(output, source)}")
+    if not arguments.no_pdf:
+        _compile("sheet", source, output.with_suffix(".pdf"), required=False)
+    return OK
+
+
 def _build(arguments):
-    from derive.build import artefacts, stale, write
+    from derive.build import SHEET_FILES, artefacts, stale, write
     from derive.report import summary_line
 
-    derivations, files = _verified("build", artefacts)
+    info = _info("build", arguments)
+    if arguments.out.exists() and not arguments.out.is_dir():
+        _fail("build", f"--out {arguments.out} exists and is not a folder", USAGE)
+    derivations, model = _verified("build")
+    files = artefacts(derivations, model, info)
     if arguments.check:
         diffs = stale(arguments.out, files)
         if diffs:
             sys.stdout.writelines(diffs)
-            print(f"derive build --check: {arguments.out}/ is stale; "
-                  f"run 'derive build --out {arguments.out}' and commit the result",
-                  file=sys.stderr)
-            return FAILED
+            _fail("build --check", f"{arguments.out}/ is stale; run 'derive build --out "
+                  f"{arguments.out}' and commit the result")
         print(f"{arguments.out}/ is up to date ({summary_line(derivations)})")
         return OK
-    if arguments.out.exists() and not arguments.out.is_dir():
-        print(f"derive build: --out {arguments.out} exists and is not a folder", file=sys.stderr)
-        return USAGE
     for path in write(arguments.out, files):
         print(f"wrote {path}")
+    if not arguments.no_pdf:
+        sources = {artefact.name: artefact.text for artefact in files}
+        for name in SHEET_FILES.values():
+            pdf = (arguments.out / name).with_suffix(".pdf")
+            if not _compile("build", sources[name], pdf, required=False):
+                break
     print(summary_line(derivations))
     return OK
+
+
+def _compile(command, source, pdf, required):
+    """Compile ``source`` to ``pdf``; without an engine, say how to get one."""
+    from derive.pdf import INSTALL_HINT, LatexError, compile_pdf, engine
+
+    if engine() is None:
+        if required:
+            _fail(command, INSTALL_HINT)
+        print(f"derive {command}: {INSTALL_HINT}", file=sys.stderr)
+        return False
+    try:
+        compile_pdf(source, pdf)
+    except LatexError as error:
+        _fail(command, error)
+    print(f"wrote {pdf}")
+    return True

@@ -11,7 +11,7 @@ Labels are stable identifiers ("sigma-prime", "grad-ce-w") that the sheet and th
 generated code cite.
 """
 
-from sympy import Derivative, Limit, Rel, S, Subs, oo, simplify
+from sympy import Contains, Derivative, Eq, Limit, Rel, S, Subs, oo, simplify
 
 from derive.steps import Derivation
 from derive.symbols import a, b, w_j, y, z
@@ -72,7 +72,7 @@ def _name(parameter):
 def _pre_activation(book):
     for parameter in (w_j, b):
         (
-            book.start(f"Derivative of z with respect to {parameter}",
+            book.start(("Derivative of ", z, " with respect to ", parameter),
                        f"dz-d{_name(parameter)}", Derivative(z, parameter))
             .apply("definition", model=book.model, of="z")
             .apply("differentiate")
@@ -103,7 +103,7 @@ def _activation_facts(book):
         target = reflected - act(z)
         symmetry = book.start(f"Symmetry of the {name}", "act-symmetry", act(-z))
         symmetry.apply("definition", model=model, of="activation")
-        for rule in ("in terms of e^{-z}", "add and subtract", "split the numerator"):
+        for rule in ("in terms of exp(-z)", "add and subtract", "split the numerator"):
             symmetry.apply(rule, optional=True)
         symmetry.apply("recognise the activation", model=model, optional=True)
         if symmetry.rhs != target:
@@ -111,7 +111,8 @@ def _activation_facts(book):
 
     for end, label in ((-oo, "act-limit-minus"), (oo, "act-limit-plus")):
         (
-            book.start(f"The {name} as z tends to {end}", label, Limit(act(z), z, end))
+            book.start((f"The {name} as ", z, " tends to ", end), label,
+                       Limit(act(z), z, end))
             .apply("definition", model=model, of="activation")
             .apply("limit")
         )
@@ -128,16 +129,16 @@ def _activation_derivative(book):
     derivation.apply("add and subtract", optional=True)
     derivation.apply("recognise the activation", model=model, optional=True)
 
-    in_output = book.start("Derivative of the output with respect to z", "da-dz",
+    in_output = book.start(("Derivative of the output with respect to ", z), "da-dz",
                            Derivative(a, z))
-    in_output.apply("substitute", old=a, new=act(z), detail="a = act(z)")
+    in_output.apply("substitute", old=a, new=act(z), detail="def-output")
     _substitute_result(in_output, derivation)
-    in_output.apply("substitute", old=act(z), new=a, detail="act(z) = a")
+    in_output.apply("substitute", old=act(z), new=a, detail="def-output")
 
     positive = book.start(f"The {act.title} is strictly increasing", "act-increasing",
                           Derivative(act(z), z))
     _substitute_result(positive, derivation)
-    positive.apply("sign", relation=">", detail=f"act(z) in {act.output_range}")
+    positive.apply("sign", relation=">", detail=Contains(act(z), act.output_range))
 
 
 def _prediction_rule(book):
@@ -165,7 +166,7 @@ def _loss_definition(book, loss):
 
 def _loss_derivative(book, loss):
     model = book.model
-    derivation = book.start(f"Derivative of the {loss.title} with respect to a",
+    derivation = book.start((f"Derivative of the {loss.title} with respect to ", a),
                             f"dL{loss.name}-da", Derivative(loss.symbol, a))
     derivation.apply("definition", model=model, of="loss")
     derivation.apply("differentiate")
@@ -177,22 +178,23 @@ def _label_case(book, loss, label_value):
     unit = model.activation.output_range
     domains = {a: unit}
     tag = f"{loss.name}-y{label_value}"
-    case = book.start(f"The {loss.title} when y = {label_value}", f"L{tag}",
+    case = book.start((f"The {loss.title} when ", Eq(y, label_value)), f"L{tag}",
                       Subs(loss.expression(), y, label_value), domains)
     case.apply("arithmetic")
     one_sided = case.rhs
     for end, side in ((unit.inf, "+"), (unit.sup, "-")):
         (
-            book.start(f"{loss.title} with y = {label_value} as a → {end}{side}",
+            book.start((f"The {loss.title} with ", Eq(y, label_value), " as ", a, " tends to ",
+                        end, " from above" if side == "+" else " from below"),
                        f"L{tag}-limit-{end}", Limit(one_sided, a, end, side), domains)
             .apply("limit")
         )
-    slope = book.start(f"Monotonicity of the {loss.title} with y = {label_value}",
+    slope = book.start((f"Monotonicity of the {loss.title} with ", Eq(y, label_value)),
                        f"L{tag}-slope", Derivative(one_sided, a), domains)
     slope.apply("differentiate").apply("arithmetic")
     midpoint = (unit.inf + unit.sup) / 2
     direction = ">" if slope.rhs.subs(a, midpoint) > 0 else "<"
-    slope.apply("sign", relation=direction, detail=f"a in {unit}")
+    slope.apply("sign", relation=direction, detail=Contains(a, unit))
 
 
 # --- the gradients -------------------------------------------------------------------
@@ -201,7 +203,7 @@ def _label_case(book, loss, label_value):
 def _gradient(book, loss, parameter):
     model = book.model
     name = _name(parameter)
-    derivation = book.start(f"Gradient of the {loss.title} with respect to {parameter}",
+    derivation = book.start((f"Gradient of the {loss.title} with respect to ", parameter),
                             f"grad-{loss.name}-{name}", Derivative(loss.symbol, parameter))
     derivation.apply("chain rule", model=model, loss=loss, parameter=parameter)
     for label in (f"dL{loss.name}-da", f"dz-d{name}", "da-dz"):

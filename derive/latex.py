@@ -10,6 +10,7 @@ names of ``derive.symbols`` and the registry.
 from sympy import Add, Derivative, Mul, Symbol
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from derive.registry import ACTIVATIONS, LOSSES
 from derive.symbols import LATEX_NAMES, a
@@ -55,6 +56,8 @@ class DeriveLatexPrinter(LatexPrinter):
     def _print_Mul(self, expr):
         if not isinstance(expr, Mul) or (Mul(*expr.args) == expr and not _has_nested_product(expr)):
             return super()._print_Mul(expr)
+        if len(expr.args) == 2 and expr.args[0] == -1:
+            return "- " + self.parenthesize(expr.args[1], PRECEDENCE["Mul"])
         parts = []
         for index, factor in enumerate(expr.args):
             text = self._print(factor)

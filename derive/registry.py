@@ -19,11 +19,12 @@ from derive.symbols import a, y, z
 
 @dataclass(frozen=True)
 class Activation:
-    """a = act(z). ``function`` is the symbolic name shown in the sheet (σ)."""
+    """a = act(z). ``function`` is the symbolic name (σ): ``symbol`` in text, ``latex``."""
 
     name: str
     title: str
     function: UndefinedFunction
+    symbol: str
     latex: str
     definition: Lambda
     output_range: Interval
@@ -62,6 +63,7 @@ ACTIVATIONS = {
         name="sigmoid",
         title="logistic sigmoid",
         function=_sigma,
+        symbol="σ",
         latex=r"\sigma",
         definition=Lambda(z, 1 / (1 + exp(-z))),
         output_range=Interval.open(0, 1),

@@ -2,44 +2,18 @@
 
 import json
 
-from sympy import Symbol, srepr
-from sympy.core.function import AppliedUndef
-from sympy.printing.str import StrPrinter
+from sympy import srepr
 
 from derive.latex import latex
-from derive.symbols import a
+from derive.text import text
 from derive.verify import NUMERIC, SYMBOLIC
 
 _SHOWN = {"=": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "<=>": "<=>"}
 
 
-class TextPrinter(StrPrinter):
-    """Plain text in reading order: σ'(z), dL_se/da, ∂z/∂w_j; products keep their order."""
-
-    def __init__(self):
-        super().__init__({"order": "none"})
-
-    def _print_Derivative(self, expr):
-        (variable,), inner = expr.variables, expr.expr
-        if isinstance(inner, AppliedUndef) and inner.args == (variable,):
-            return f"{self._print(inner.func)}'({self._print(variable)})"
-        mark = "d" if variable == a else "∂"
-        if isinstance(inner, Symbol):
-            return f"{mark}{self._print(inner)}/{mark}{self._print(variable)}"
-        return f"{mark}/{mark}{self._print(variable)} ({self._print(inner)})"
-
-    def _print_Function(self, expr):
-        if isinstance(expr, AppliedUndef) and expr.func.__name__ == "sigma":
-            return f"σ({', '.join(self._print(argument) for argument in expr.args)})"
-        return super()._print_Function(expr)
-
-    def _print_UndefinedFunction(self, expr):
-        return "σ" if expr.__name__ == "sigma" else expr.__name__
-
-
-def text(expr):
-    """``expr`` as one line of plain text."""
-    return TextPrinter().doprint(expr)
+def detail_text(detail):
+    """A step's detail as text: a cited label as it is, a SymPy statement printed."""
+    return detail if isinstance(detail, str) else text(detail)
 
 
 def summary(derivations):
@@ -70,7 +44,7 @@ def as_text(derivations):
         lines.append(f"{derivation.title}  [{derivation.label}]")
         lines.append(f"      {text(derivation.lhs)}")
         for step in derivation.steps:
-            reason = step.rule + (f" ({step.detail})" if step.detail else "")
+            reason = step.rule + (f" ({detail_text(step.detail)})" if step.detail else "")
             method = step.method if step.method == SYMBOLIC else f"{step.method}, {step.points} points"
             lines.append(f"  {_SHOWN[step.relation]:>3} {text(step.rhs)}")
             lines.append(f"        by {reason}; {method}")
@@ -107,7 +81,7 @@ def _derivation_record(derivation):
                 "derivation": derivation.title,
                 "label": step.label,
                 "rule": step.rule,
-                "detail": step.detail,
+                "detail": detail_text(step.detail),
                 "relation": step.relation,
                 "method": step.method,
                 "points": step.points,

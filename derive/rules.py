@@ -49,22 +49,26 @@ CALCULUS = "calculus"
 
 @dataclass(frozen=True)
 class Rule:
-    """A named rule; ``formula`` (the function's docstring) is what it applies."""
+    """A named rule; ``formula`` (the function's docstring) is what it applies.
+
+    ``phrase`` is the short justification a sheet prints beside a step (LaTeX text).
+    """
 
     name: str
     kind: str
     formula: str
     function: Callable
+    phrase: str
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(name, kind):
+def rule(name, kind, phrase=None):
     """Register the decorated function as the rule ``name`` of the given kind."""
 
     def register(function):
-        RULES[name] = Rule(name, kind, inspect.getdoc(function), function)
+        RULES[name] = Rule(name, kind, inspect.getdoc(function), function, phrase or name)
         return function
 
     return register
@@ -165,7 +169,7 @@ def definition(expr, *, model, of):
     if of == "activation":
         return expr.replace(model.activation.function, lambda u: _unfold_at(model, u))
     if of == "z":
-        return replace_exactly(expr, z, w_j * x_j + rest + b)
+        return replace_exactly(expr, z, Add(w_j * x_j, rest, b, evaluate=False))
     if of == "loss":
         for loss in model.losses:
             expr = replace_exactly(expr, loss.symbol, loss.expression())
@@ -198,7 +202,7 @@ def differentiate(expr):
     )
 
 
-@rule(SUBSTITUTE, SUBSTITUTE)
+@rule(SUBSTITUTE, SUBSTITUTE, phrase="by")
 def substitute(expr, *, old, new):
     """If u = v has been shown (or is a definition), u may be replaced by v anywhere."""
     replaced = replace_exactly(expr, old, new)
@@ -221,7 +225,7 @@ def split_square(expr):
     return product(Pow(base, -1), numerator / base)
 
 
-@rule("add and subtract", ALGEBRA)
+@rule("add and subtract", ALGEBRA, phrase="add and subtract a constant")
 def add_and_subtract(expr):
     """N / D = (D − c) / D  where  c = D − N  is a constant."""
     rewritten = []
@@ -236,7 +240,7 @@ def add_and_subtract(expr):
     return None if result == expr else result
 
 
-@rule("in terms of e^{-z}", ALGEBRA)
+@rule("in terms of exp(-z)", ALGEBRA, phrase=r"in terms of $e^{-z}$")
 def in_terms_of_decay(expr):
     """e^{z} = 1 / e^{−z}; then the compound fraction is cleared: 1/(e^{z}+1) = e^{−z}/(1+e^{−z})."""
     if not expr.has(exp(z)):
@@ -258,7 +262,7 @@ def split_numerator(expr):
     return Add(S.One, -constant / denominator, evaluate=False)
 
 
-@rule("recognise the activation", ALGEBRA)
+@rule("recognise the activation", ALGEBRA, phrase="definition of the activation")
 def recognise_activation(expr, *, model):
     """A factor g(z) that equals h(act(z)) is written h(act(z)) (solve a = act(z) for z)."""
     activation = model.activation
@@ -275,7 +279,7 @@ def recognise_activation(expr, *, model):
     return None if result == expr else result
 
 
-@rule("cancel common factors", ALGEBRA)
+@rule("cancel common factors", ALGEBRA, phrase="cancel")
 def cancel_common_factors(expr):
     """(Σᵢ Nᵢ/Dᵢ) · G = Σᵢ Nᵢ · (G / Dᵢ), with each Dᵢ cancelled against a factor of G."""
     parts = factors_of(expr)
@@ -326,7 +330,7 @@ def evaluate_limit(expr):
     return sympy_limit(body, variable, point, str(direction))
 
 
-@rule("monotonicity", CALCULUS)
+@rule("monotonicity", CALCULUS, phrase="strictly increasing,")
 def monotonicity(expr, *, model):
     """If act is strictly increasing, then act(u) ⋈ act(v) ⇔ u ⋈ v for ⋈ ∈ {<, ≤, >, ≥}."""
     if not isinstance(expr, Relational):
@@ -338,7 +342,7 @@ def monotonicity(expr, *, model):
     return Rel(left.args[0], right.args[0], expr.rel_op)
 
 
-@rule("sign", CALCULUS)
+@rule("sign", CALCULUS, phrase="since")
 def sign(expr):
     """A quantity is compared with 0 on its domain (each factor's sign is known there)."""
     return S.Zero

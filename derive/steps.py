@@ -8,6 +8,7 @@ expression, so the chain is produced by rules rather than typed in.
 
 from derive.model import Model
 from derive.registry import activation, loss
+from derive.text import join_title
 from derive.verify import Refuted, Undecided, check
 
 _COMPOSE = {"=": 0, "<=": 1, ">=": 1, "<": 2, ">": 2}
@@ -47,7 +48,9 @@ class Step:
     """``lhs relation rhs`` justified by ``rule``; constructing it proves it or raises.
 
     ``domains`` maps a free variable (such as a ∈ (0, 1)) to the set it ranges over; such
-    variables are kept free instead of being unfolded to their definitions.
+    variables are kept free instead of being unfolded to their definitions. ``detail``
+    says what the rule used: the label of an earlier result (a str), or a SymPy
+    statement such as σ(z) ∈ (0, 1).
     """
 
     def __init__(
@@ -75,10 +78,16 @@ class Step:
 
 
 class Derivation:
-    """A titled chain ``start rel e1 rel e2 …``; ``label`` names its final result."""
+    """A titled chain ``start rel e1 rel e2 …``; ``label`` names its final result.
+
+    ``title`` is a string, or a tuple of strings and SymPy pieces (kept as
+    ``title_parts`` so a sheet can typeset the pieces as mathematics).
+    """
 
     def __init__(self, title, label, start, *, model, domains=None, section=""):
-        self.title, self.label, self.start = title, label, start
+        self.title_parts = (title,) if isinstance(title, str) else tuple(title)
+        self.title = join_title(self.title_parts)
+        self.label, self.start = label, start
         self.section = section
         self.model = model
         self.domains = dict(domains or {})

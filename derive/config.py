@@ -1,0 +1,74 @@
+"""Sheet metadata (title, author, course, date) from options and TOML files.
+
+Precedence: command-line options, then ``--config FILE`` (or, when none is given, a
+``derive.toml`` in the working folder, else the ``[tool.derive]`` table of its
+``pyproject.toml``), then neutral defaults. A file may put the keys at its top level
+or under ``[tool.derive]``. There is no date unless one is given: the same inputs
+always give the same bytes.
+"""
+
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A configuration file or value is unusable; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    """What the title block of a sheet shows."""
+
+    title: str = "Gradients of logistic regression"
+    author: str = ""
+    course: str = ""
+    date: str = ""
+
+
+KEYS = tuple(field.name for field in fields(SheetInfo))
+
+
+def load_info(config=None, overrides=None, folder=Path(".")):
+    """SheetInfo from ``config`` (or the default files in ``folder``) and ``overrides``."""
+    values = _from_file(Path(config)) if config else _from_default_files(Path(folder))
+    values.update({key: value for key, value in (overrides or {}).items() if value is not None})
+    return replace(SheetInfo(), **values)
+
+
+def _from_default_files(folder):
+    dedicated, project = folder / "derive.toml", folder / "pyproject.toml"
+    if dedicated.is_file():
+        return _from_file(dedicated)
+    if project.is_file():
+        return _table(_read(project).get("tool", {}).get("derive", {}), project)
+    return {}
+
+
+def _from_file(path):
+    document = _read(path)
+    table = document.get("tool", {}).get("derive", document)
+    return _table(table, path)
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as stream:
+            return tomllib.load(stream)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+
+
+def _table(table, path):
+    unknown = sorted(set(table) - set(KEYS) - {"tool"})
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key(s) {', '.join(unknown)}; the sheet accepts {', '.join(KEYS)}"
+        )
+    values = {key: table[key] for key in KEYS if key in table}
+    for key, value in values.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: {key} must be a string, got {value!r}")
+    return values

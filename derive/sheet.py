@@ -1,0 +1,142 @@
+"""The solution sheet and the problem sheet: LaTeX from the verified derivations.
+
+``sheet_context`` turns derivations into plain strings for ``templates/sheet.tex.jinja``
+(every expression through ``derive.latex``); ``render_sheet`` fills the template. The
+solutions variant shows every step with its rule; the problems variant states each
+result as a task, with the same equation numbers (``derive.numbering``).
+
+Equation labels in LaTeX are ``eq:<derivation label>``. Numbers in the solutions are
+LaTeX's own (one per step line, in order); the problems variant tags each statement
+with the number its last line has in the solutions.
+"""
+
+import mpmath
+from sympy import Basic, Integer
+
+from derive.config import SheetInfo
+from derive.latex import latex
+from derive.numbering import equation_numbers
+from derive.render import environment, header
+from derive.rules import RULES
+from derive.symbols import a, y
+from derive.verify import MIN_POINTS, NUMERIC
+
+TEMPLATE = "sheet.tex.jinja"
+VARIANTS = ("solutions", "problems")
+SECTIONS = {
+    "neuron": "Logistic regression",
+    "losses": "The two losses",
+    "gradients": "Gradients",
+}
+RELATIONS = {"=": "=", "<": "<", ">": ">", "<=": r"\leq", ">=": r"\geq", "<=>": r"\iff"}
+SATURATED_Z = 10
+
+_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+            "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+            "^": r"\textasciicircum{}"}
+
+
+def escape(text):
+    """Plain text made safe for LaTeX."""
+    return "".join(_ESCAPES.get(character, character) for character in text)
+
+
+def sheet_context(derivations, model, info=SheetInfo(), variant="solutions"):
+    """Plain strings for the sheet template; nothing in it is a SymPy object."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown sheet variant {variant!r}; use one of {VARIANTS}")
+    numbers = equation_numbers(derivations)
+    by_label = {derivation.label: derivation for derivation in derivations}
+    sections = [
+        {
+            "key": key,
+            "heading": heading,
+            "derivations": [_derivation(d, numbers) for d in derivations if d.section == key],
+        }
+        for key, heading in SECTIONS.items()
+    ]
+    return {
+        "variant": variant,
+        "info": {key: escape(value) for key, value in vars(info).items()},
+        "activation": {"title": escape(model.activation.title),
+                       "symbol": model.activation.latex},
+        "losses": {loss.name: {"title": escape(loss.title), "symbol": loss.latex}
+                   for loss in model.losses},
+        "numeric_points": MIN_POINTS,
+        "numeric_steps": sum(step.method == NUMERIC for d in derivations for step in d.steps),
+        "sections": sections,
+        "saturation": _saturation(by_label, model),
+    }
+
+
+def render_sheet(context):
+    """The sheet's LaTeX source, with the generated-file header."""
+    delimiters = dict(
+        block_start_string="<%", block_end_string="%>",
+        variable_start_string="<<", variable_end_string=">>",
+        comment_start_string="<#", comment_end_string="#>",
+    )
+    body = environment(**delimiters).get_template(TEMPLATE).render(**context)
+    return header("%", TEMPLATE) + body
+
+
+def _derivation(derivation, numbers):
+    return {
+        "label": derivation.label,
+        "title": _title(derivation.title_parts),
+        "number": numbers[derivation.label],
+        "is_definition": [s.rule for s in derivation.steps] == ["definition"]
+        and derivation.label.startswith("def-"),
+        "lhs": latex(derivation.lhs),
+        "relation": RELATIONS[derivation.relation],
+        "rhs": latex(derivation.rhs),
+        "steps": [
+            {
+                "relation": RELATIONS[step.relation],
+                "rhs": latex(step.rhs),
+                "why": _justification(step),
+                "numeric": step.method == NUMERIC,
+            }
+            for step in derivation.steps
+        ],
+    }
+
+
+def _title(parts):
+    return "".join(f"${latex(part)}$" if isinstance(part, Basic) else escape(part)
+                   for part in parts)
+
+
+def _justification(step):
+    phrase = RULES[step.rule].phrase
+    detail = step.detail
+    if isinstance(detail, Basic):
+        return f"{phrase} ${latex(detail)}$"
+    if detail:
+        return f"{phrase} \\eqref{{eq:{detail}}}"
+    return phrase
+
+
+def _saturation(by_label, model):
+    """Numbers for the saturation remark, evaluated from the derived expressions."""
+    slope = by_label["da-dz"].rhs
+    activation = model.activation.expression(-SATURATED_Z)
+    values = {
+        "z": str(SATURATED_Z),
+        "slope": _scientific(slope.subs(a, model.activation.expression(SATURATED_Z))),
+        "activation": _scientific(activation),
+    }
+    for loss in model.losses:
+        delta = by_label[f"grad-{loss.name}-b"].rhs
+        values[f"delta_{loss.name}"] = _scientific(delta.subs({a: activation, y: Integer(1)}))
+    return values
+
+
+def _scientific(expr, digits=3):
+    """A number in LaTeX: 0.99995 stays decimal, 4.54e-05 becomes 4.54 \\cdot 10^{-5}."""
+    value = mpmath.mpf(expr.evalf(30))
+    if value == 0 or 1e-3 <= abs(value) < 1e4:
+        return mpmath.nstr(value, 5)
+    mantissa, exponent = f"{float(value):.{digits - 1}e}".split("e")
+    return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
+
