@@ -3,8 +3,9 @@
 A small subclass of SymPy's ``LatexPrinter``: σ'(z) for the derivative of a named
 function, d for the total derivative with respect to a (the loss depends on a and the
 fixed label only), ∂ for every other derivative, ``\\cdot`` between the factors of an
-unevaluated product (a chain rule's factors stay in reading order), and the symbol
-names of ``derive.symbols`` and the registry.
+unevaluated product and terms of an unevaluated sum kept in reading order (a chain
+rule's factors stay where the rule put them), and the symbol names of
+``derive.symbols`` and the registry.
 """
 
 from sympy import Add, Derivative, Mul, Symbol
@@ -54,10 +55,13 @@ class DeriveLatexPrinter(LatexPrinter):
         return super()._print_Function(expr, exp)
 
     def _print_Mul(self, expr):
-        if not isinstance(expr, Mul) or (Mul(*expr.args) == expr and not _has_nested_product(expr)):
+        if not isinstance(expr, Mul) or _is_canonical(expr):
             return super()._print_Mul(expr)
         if len(expr.args) == 2 and expr.args[0] == -1:
             return "- " + self.parenthesize(expr.args[1], PRECEDENCE["Mul"])
+        numerator, last = expr.args[0], expr.args[-1]
+        if len(expr.args) == 2 and last.is_Pow and last.exp == -1:
+            return f"\\frac{{{self._print(numerator)}}}{{{self._print(last.base)}}}"
         parts = []
         for index, factor in enumerate(expr.args):
             text = self._print(factor)
@@ -66,12 +70,28 @@ class DeriveLatexPrinter(LatexPrinter):
             parts.append(text)
         return " \\cdot ".join(parts)
 
+    def _print_Add(self, expr, order=None):
+        if _is_canonical(expr):
+            return super()._print_Add(expr, order)
+        text = self._print(expr.args[0])
+        for term in expr.args[1:]:
+            printed = self._print(term)
+            if isinstance(term, Add):
+                printed = f"\\left({printed}\\right)"
+            text += f" - {printed[1:].lstrip()}" if printed.startswith("-") else f" + {printed}"
+        return text
+
     def _function_name(self, expr):
         return self._function_names.get(type(expr).__name__, type(expr).__name__)
 
 
-def _has_nested_product(expr):
-    return any(isinstance(factor, Mul) for factor in expr.args)
+def _is_canonical(expr):
+    """True when SymPy would build this sum or product, and every sum or product in its
+    arguments, the same way; one a rule left unevaluated is printed in its own order."""
+    if expr.func(*expr.args).args != expr.args:
+        return False
+    return all(_is_canonical(argument) for argument in expr.args
+               if isinstance(argument, (Add, Mul)))
 
 
 def _leading_minus(text):
