@@ -92,6 +92,24 @@ def _parser():
     _sheet_options(sheet)
     sheet.set_defaults(run=_sheet)
 
+    check = commands.add_parser(
+        "check",
+        help="check a derivation written by hand and find the first false step",
+        description="Read a derivation written in LaTeX (an align/equation block, or "
+        "lines each starting with '=') and check every consecutive equality with the "
+        "engine, in the note's model: a = σ(z), z = Σ w_j x_j + b, a' = σ'(z), and L "
+        "the chosen loss (L_se and L_ce may also be named). Each step is reported as "
+        "proved, checked numerically, or false with a counterexample point. Exit 0 when "
+        "every step holds, 1 when one does not, 2 when the input cannot be read.",
+    )
+    check.add_argument("file", metavar="FILE", help="the derivation; '-' reads standard input")
+    check.add_argument("--loss", choices=("ce", "se"), default="ce",
+                       help="what a plain L means (default: ce, the cross-entropy)")
+    check.add_argument("--activation", choices=("sigmoid",), default="sigmoid",
+                       help="the activation a = act(z) (default: sigmoid)")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.set_defaults(run=_check)
+
     code = commands.add_parser(
         "code",
         help="write only the generated NumPy module",
@@ -151,6 +169,36 @@ def _verify(arguments):
     derivations, _ = _verified("verify")
     sys.stdout.write(as_json(derivations) if arguments.json else as_text(derivations))
     return OK
+
+
+def _check(arguments):
+    from derive.check import as_json, as_text, check_chains, holds, read
+    from derive.latex_input import LatexInputError
+    from derive.model import Model
+    from derive.registry import activation, loss
+
+    name = "<stdin>" if arguments.file == "-" else arguments.file
+    source = _read_text("check", arguments.file)
+    model = Model(activation(arguments.activation), (loss("se"), loss("ce")))
+    try:
+        chains = read(source, model, arguments.loss)
+    except LatexInputError as error:
+        _fail("check", f"{name}: {error}", USAGE)
+    results = check_chains(chains, model)
+    sys.stdout.write(as_json(results, name) if arguments.json else as_text(results))
+    return OK if holds(results) else FAILED
+
+
+def _read_text(command, path):
+    from derive.latex_input import MAX_CHARACTERS
+
+    try:
+        if path == "-":
+            return sys.stdin.read(MAX_CHARACTERS + 1)
+        with open(path, encoding="utf-8") as stream:
+            return stream.read(MAX_CHARACTERS + 1)
+    except (OSError, UnicodeDecodeError) as error:
+        _fail(command, f"cannot read {path}: {error}", USAGE)
 
 
 def _code(arguments):

@@ -37,9 +37,9 @@ class StepError(Exception):
             f"  rhs: {step.rhs}",
             f"  {reason}",
         ]
-        if point:
-            at = ", ".join(f"{name} = {value}" for name, value in point.items())
-            lines.append(f"  counterexample: {at or 'no variables'}")
+        if values is not None:
+            at = ", ".join(f"{name} = {value}" for name, value in self.point.items())
+            lines.append(f"  counterexample: {at or '(no variables: the sides are constants)'}")
             lines.append(f"    lhs = {values[0]}, rhs = {values[1]}")
         super().__init__("\n".join(lines))
 

@@ -1,0 +1,178 @@
+"""``derive check``: verify a derivation written by hand, step by step.
+
+The input is LaTeX as students write it: the bodies of align/equation environments
+(or \\[ … \\], $$ … $$), or, without any environment, the whole text, e.g. lines that
+each start with "=". Alignment marks, line breaks, labels, tags, comments and
+\\text{…} annotations are set aside (keeping line numbers); what remains must be one
+chain e0 = e1 = … per block, read by ``derive.latex_input``. Each consecutive equality
+is checked by the engine (``Step``) in the note's model: proved, checked numerically,
+or false with a counterexample point and both sides' values there.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import partial
+
+from derive.latex import latex
+from derive.latex_input import MAX_CHARACTERS, LatexInputError, parse_chain
+from derive.steps import Step, StepError
+from derive.text import text
+from derive.verify import NUMERIC
+
+PROVED, CHECKED, FALSE, UNDECIDED = "proved", "checked numerically", "false", "undecided"
+MAX_STEPS = 40
+
+_ENVIRONMENT = re.compile(
+    r"\\begin\{(align|equation|gather|multline|eqnarray|flalign)(\*?)\}(.*?)\\end\{\1\2\}"
+    r"|\\\[(.*?)\\\]|\$\$(.*?)\$\$",
+    re.DOTALL,
+)
+_NOT_MATHEMATICS = re.compile(
+    r"\\(def|edef|gdef|let|input|include|newcommand|renewcommand|catcode|write|read|openin)\b"
+)
+_ASIDE = [
+    re.compile(r"(?<!\\)%[^\n]*"),  # comments
+    re.compile(r"&&[^\n]*?(?=\\\\|\n|$)"),  # the annotation column of an align
+    re.compile(r"(?<![_{])\\(?:text|textrm|textit|mbox|intertext)\s*\{[^{}]*\}"),  # annotations
+    re.compile(r"\\(?:label|tag\*?)\s*\{[^{}]*\}"),
+    re.compile(r"\\\\(?:\[[^\]]*\])?|&"),  # line breaks and alignment
+    re.compile(r"[.,;]\s*$", re.MULTILINE),  # closing punctuation
+]
+
+
+@dataclass
+class CheckedStep:
+    """One equality of the chain and what the engine said about it."""
+
+    index: int
+    line: int
+    lhs: object
+    rhs: object
+    written: str
+    status: str
+    points: int = 0
+    counterexample: dict = field(default_factory=dict)
+    values: tuple = ()
+    reason: str = ""
+
+
+def blocks(source):
+    """[(text, first line)] of the mathematics to check."""
+    found = []
+    for match in _ENVIRONMENT.finditer(source):
+        group = next(index for index in (3, 4, 5) if match.group(index) is not None)
+        first_line = source.count("\n", 0, match.start(group)) + 1
+        found.append((match.group(group), first_line))
+    return found or [(source, 1)]
+
+
+def set_aside(block):
+    """The block without annotations, labels, alignment and comments; lines kept."""
+    for pattern in _ASIDE:
+        block = pattern.sub(lambda match: "\n" * match.group().count("\n") + " ", block)
+    return block
+
+
+def read(source, model, loss):
+    """[(expression, line)] chains of ``source``; raises LatexInputError."""
+    if len(source) > MAX_CHARACTERS:
+        raise LatexInputError(1, 1, f"the input has {len(source)} characters; at most "
+                              f"{MAX_CHARACTERS} are read")
+    command = _NOT_MATHEMATICS.search(source)
+    if command:
+        line = source.count("\n", 0, command.start()) + 1
+        raise LatexInputError(line, command.start() - source.rfind("\n", 0, command.start()),
+                              f"\\{command.group(1)} is not mathematics; only expressions "
+                              "joined by '=' are read")
+    chains = []
+    for block, first_line in blocks(source):
+        chain = parse_chain(set_aside(block), model, loss, first_line)
+        if len(chain) < 2:
+            raise LatexInputError(first_line, 1, "expected a chain of equalities "
+                                  "'lhs = e1 = …'; found no '='")
+        chains.append(chain)
+    if sum(len(chain) - 1 for chain in chains) > MAX_STEPS:
+        raise LatexInputError(1, 1, f"more than {MAX_STEPS} steps; check a shorter derivation")
+    return chains
+
+
+def check_chains(chains, model):
+    """Every consecutive equality of every chain, checked."""
+    results = []
+    for chain in chains:
+        for before, after in zip(chain, chain[1:]):  # each a latex_input.Part
+            results.append(_check(len(results) + 1, before, after, model))
+    return results
+
+
+def _check(index, before, after, model):
+    lhs, rhs = before.value, after.value
+    result = partial(CheckedStep, index, after.line, lhs, rhs, after.written)
+    try:
+        step = Step(lhs, rhs, "as written", model=model, label=f"{index}")
+    except StepError as error:
+        if error.values is not None:
+            return result(FALSE, counterexample=error.point, values=error.values)
+        return result(UNDECIDED, reason=str(error).splitlines()[-1].strip())
+    except (ValueError, TypeError, ArithmeticError, NotImplementedError) as error:
+        return result(UNDECIDED, reason=f"the engine could not evaluate it ({type(error).__name__})")
+    status = CHECKED if step.method == NUMERIC else PROVED
+    return result(status, points=step.points)
+
+
+def holds(results):
+    return all(result.status in (PROVED, CHECKED) for result in results)
+
+
+def summary(results):
+    counts = {status: sum(r.status == status for r in results)
+              for status in (PROVED, CHECKED, FALSE, UNDECIDED)}
+    steps = "1 step" if len(results) == 1 else f"{len(results)} steps"
+    line = (f"{steps}: {counts[PROVED]} proved, {counts[CHECKED]} checked "
+            f"numerically, {counts[FALSE]} false")
+    if counts[UNDECIDED]:
+        line += f", {counts[UNDECIDED]} undecided"
+    failed = next((r for r in results if r.status in (FALSE, UNDECIDED)), None)
+    if failed:
+        line += f" (first at step {failed.index}, line {failed.line})"
+    return line
+
+
+def as_text(results):
+    lines = []
+    for result in results:
+        lines.append(f"step {result.index} (line {result.line}): = {result.written}")
+        verdict = result.status.upper() if result.status == FALSE else result.status
+        if result.status == CHECKED:
+            verdict += f" at {result.points} points"
+        lines.append(f"    {verdict}")
+        if result.status == FALSE:
+            at = ", ".join(f"{name} = {value}" for name, value in result.counterexample.items())
+            lines.append(f"    counterexample: {at}")
+            lines.append(f"    left side = {result.values[0]}, right side = {result.values[1]}")
+        if result.reason:
+            lines.append(f"    {result.reason}")
+    lines.append(summary(results))
+    return "\n".join(lines) + "\n"
+
+
+def as_json(results, source_name):
+    records = [
+        {
+            "step": result.index,
+            "line": result.line,
+            "written": result.written,
+            "lhs": {"text": text(result.lhs), "latex": latex(result.lhs)},
+            "rhs": {"text": text(result.rhs), "latex": latex(result.rhs)},
+            "status": result.status,
+            "points": result.points,
+            "counterexample": result.counterexample,
+            "values": dict(zip(("lhs", "rhs"), result.values)),
+            "reason": result.reason,
+        }
+        for result in results
+    ]
+    document = {"source": source_name, "holds": holds(results), "summary": summary(results),
+                "steps": records}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

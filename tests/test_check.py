@@ -1,0 +1,149 @@
+"""``derive check``: a corpus of hand-written derivations, hostile input, and formats.
+
+Each file in tests/check_corpus/ starts with "% expect: holds" or
+"% expect: false at step N"; every correct one must pass and every flawed one must be
+reported false at exactly step N, with every earlier step holding.
+"""
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from derive.check import CHECKED, FALSE, PROVED, check_chains, read
+from derive.cli import main
+from derive.latex_input import MAX_DEPTH
+from derive.model import Model
+from derive.registry import activation, loss
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = sorted((ROOT / "tests" / "check_corpus").glob("*.tex"))
+MODEL = Model(activation("sigmoid"), (loss("se"), loss("ce")))
+
+
+def _expectation(path):
+    first = path.read_text().splitlines()[0]
+    match = re.fullmatch(r"% expect: (holds|false at step (\d+))", first)
+    assert match, f"{path.name} must start with an expectation"
+    return None if match.group(1) == "holds" else int(match.group(2))
+
+
+def test_corpus_is_large_enough():
+    expectations = [_expectation(path) for path in CORPUS]
+    assert sum(e is None for e in expectations) >= 15
+    assert sum(e is not None for e in expectations) >= 15
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda path: path.stem)
+def test_corpus(path):
+    results = check_chains(read(path.read_text(), MODEL, "ce"), MODEL)
+    expected = _expectation(path)
+    statuses = [result.status for result in results]
+    if expected is None:
+        assert all(status in (PROVED, CHECKED) for status in statuses), statuses
+    else:
+        first = next(i for i, status in enumerate(statuses, 1) if status not in (PROVED, CHECKED))
+        assert (first, statuses[first - 1]) == (expected, FALSE), statuses
+
+
+def test_the_notes_slip_is_caught_at_exactly_that_step(capsys):
+    slip = ROOT / "tests" / "check_corpus" / "bad_01_note_slip.tex"
+    assert main(["check", str(slip)]) == 1
+    output = capsys.readouterr().out
+    assert "step 3 (line 7):" in output
+    block = output.split("step 3 (line 7):")[1].split("step 4")[0]
+    assert "FALSE" in block and "counterexample: x_j = " in block and "left side = " in block
+    assert "first at step 3, line 7" in output
+
+
+HOSTILE = {
+    "python": "__import__('os').system('touch {marker}')",
+    "input": r"\input{/etc/passwd}",
+    "def": r"\def\x{1} a = \x",
+    "newcommand": r"\newcommand{\x}{1} a = a",
+    "nested 10000": "(" * 10000 + "a" + ")" * 10000 + " = a",
+    "megabyte": "a = a " * 175_000,
+    "deep": "(" * (MAX_DEPTH + 5) + "a" + ")" * (MAX_DEPTH + 5) + " = a",
+    "text only": "Hello, world",
+    "unbalanced": r"\frac{1}{2 = a",
+    "binary": "\x00\x01\x02 = a",
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_input_gets_a_clean_error_quickly(name, tmp_path, capsys):
+    marker = tmp_path / "evaluated"
+    source = tmp_path / "input.tex"
+    source.write_text(HOSTILE[name].replace("{marker}", str(marker)))
+    started = time.perf_counter()
+    assert main(["check", str(source)]) == 2
+    assert time.perf_counter() - started < 2.0
+    error = capsys.readouterr().err
+    assert error.startswith(f"derive check: {source}: line ")
+    assert "Traceback" not in error
+    assert not marker.exists()
+
+
+def test_nesting_and_size_limits_are_named(tmp_path, capsys):
+    deep = tmp_path / "deep.tex"
+    deep.write_text(HOSTILE["deep"])
+    main(["check", str(deep)])
+    assert f"nest more than {MAX_DEPTH} levels" in capsys.readouterr().err
+    big = tmp_path / "big.tex"
+    big.write_text(HOSTILE["megabyte"])
+    main(["check", str(big)])
+    assert "at most 20000 are read" in capsys.readouterr().err
+
+
+def test_errors_name_line_and_expectation(tmp_path, capsys):
+    source = tmp_path / "typo.tex"
+    source.write_text("\\begin{align*}\na &= \\sigma(z) \\\\\n  &= \\frac{1}{1+e^{-z}\n\\end{align*}\n")
+    assert main(["check", str(source)]) == 2
+    error = capsys.readouterr().err
+    assert "line 4, column 1: expected '}' to close the denominator, found the end of the input" \
+        in error
+
+
+def test_reader_never_evaluates_text():
+    for module in ("latex_input.py", "check.py"):
+        code = (ROOT / "derive" / module).read_text()
+        for forbidden in ("sympify", "parse_expr", "eval(", "exec(", "lambdify", "parse_latex"):
+            assert forbidden not in code, (module, forbidden)
+
+
+def test_stdin_and_json(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(r"\frac{\partial L}{\partial b} = a - y = y - a"))
+    assert main(["check", "-", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["source"] == "<stdin>" and report["holds"] is False
+    first, second = report["steps"]
+    assert first["status"] == "proved" and second["status"] == "false"
+    assert set(second["counterexample"]) <= {"z", "y", "x_j", "w_j", "b"}
+    assert set(second["values"]) == {"lhs", "rhs"}
+    assert second["lhs"]["latex"] == "a - y"
+
+
+def test_plain_l_follows_the_loss_option(tmp_path):
+    source = tmp_path / "se.tex"
+    source.write_text(r"\frac{\partial L}{\partial b} = (a - y) a (1 - a)")
+    assert main(["check", str(source), "--loss", "se"]) == 0
+    assert main(["check", str(source)]) == 1
+
+
+def test_readme_shows_real_output():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("<!-- check-example -->", 1)[1]
+    latex_input = re.search(r"```latex\n(.+?)```", section, re.DOTALL).group(1)
+    shown = re.search(r"```text\n(.+?)```", section, re.DOTALL).group(1)
+    command = re.search(r"\$ (derive check .+)\n", shown).group(1)
+    assert command == "derive check slip.tex"
+    result = subprocess.run([sys.executable, "-m", "derive", "check", "-"], input=latex_input,
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 1
+    assert shown.split("\n", 1)[1] == result.stdout
