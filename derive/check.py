@@ -115,7 +115,7 @@ def _check(index, before, after, model):
         if error.values is not None:
             return result(FALSE, counterexample=error.point, values=error.values)
         return result(UNDECIDED, reason=str(error).splitlines()[-1].strip())
-    except (ValueError, TypeError, ArithmeticError, NotImplementedError) as error:
+    except Exception as error:  # noqa: BLE001 - any SymPy failure on user input is reported
         return result(UNDECIDED, reason=f"the engine could not evaluate it ({type(error).__name__})")
     status = CHECKED if step.method == NUMERIC else PROVED
     return result(status, points=step.points)

@@ -22,7 +22,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from sympy import Derivative, E, Rational, exp, log
+from sympy import Derivative, E, Rational, S, exp, log
 
 from derive.symbols import a, b, rest, w_j, x_j, y, z
 
@@ -163,8 +163,12 @@ class Parser:
         return parts
 
     def part(self, line):
-        start = self.peek.offset
+        start_token = self.peek
+        start = start_token.offset
         value = self.expression()
+        if value.has(S.ComplexInfinity, S.NaN):
+            self.fail("this expression divides by zero (or is otherwise undefined)",
+                      start_token)
         written = " ".join(self.source[start:self.peek.offset].split())
         return Part(value, line, written)
 

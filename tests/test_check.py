@@ -147,3 +147,26 @@ def test_readme_shows_real_output():
                             capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 1
     assert shown.split("\n", 1)[1] == result.stdout
+
+
+PIECES = ["a", "b", "y", "z", "x_j", "w_j", "e^{", "}", "{", "(", ")", r"\left(", r"\right)",
+          r"\frac{", "}{", r"\cdot", "+", "-", "=", "^", "_", "1", "0", "2.5", r"\log",
+          r"\sigma(", "a'", r"\partial", "d", "L", r"\mathcal{L}_{se}", "/", r"\text{x}",
+          "&", r"\\", "\n", " ", "0^{-1}", r"\frac{d}{dz}", r"\frac{\partial L}{\partial w_j}",
+          r"\ln(0)", "e^{1000}", "^{-64}", r"\sigma'(z)", r"\sum_{k\neq j} w_k x_k"]
+
+
+def test_arbitrary_token_soup_never_raises(tmp_path):
+    """Random mixtures of the vocabulary: always exit 0, 1 or 2, never a traceback."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    source = tmp_path / "soup.tex"
+
+    @settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=25))
+    def check_soup(pieces):
+        source.write_text("".join(pieces))
+        assert main(["check", str(source)]) in (0, 1, 2)
+
+    check_soup()
