@@ -15,7 +15,7 @@ from pathlib import Path
 from derive.codegen import TEMPLATE as CODE_TEMPLATE
 from derive.codegen import module_context
 from derive.config import SheetInfo
-from derive.render import render_python
+from derive.render import render
 from derive.report import as_json
 from derive.sheet import render_sheet, sheet_context
 
@@ -53,7 +53,7 @@ def sheet_source(derivations, model, info, variant):
 
 def python_module(derivations, model):
     """The generated NumPy module's source."""
-    return render_python(CODE_TEMPLATE, module_context(derivations, model))
+    return render(CODE_TEMPLATE, module_context(derivations, model), "#")
 
 
 def write(folder, files):

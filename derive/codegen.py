@@ -10,10 +10,10 @@ Conventions of the code: z = X @ w + b; δ = ∂L/∂b = ∂L/∂z per sample (�
 ∂L/∂w_j = δ · x_j, which is also checked as a Step.
 """
 
-from sympy import Derivative, Symbol
+from sympy import Derivative
 
 from derive.numbering import cite, equation_numbers
-from derive.numpy_printer import print_block, print_numpy
+from derive.numpy_printer import print_block, print_numpy, print_scalar
 from derive.rules import evaluated, product, replace_exactly
 from derive.stable import PRIMITIVES
 from derive.steps import Step
@@ -37,8 +37,11 @@ def module_context(derivations, model):
     by_label = {derivation.label: derivation for derivation in derivations}
     numbers = equation_numbers(derivations)
     act = model.activation
-    output = stable_form(a, model)
-    slope = stable_form(by_label["da-dz"].rhs, model)
+    for primitive in PRIMITIVES:
+        Step(primitive(z), primitive.body, "stable body", model=model,
+             derivation="code generation")
+    output = inline_primitives(stable_form(a, model))
+    slope = inline_primitives(stable_form(by_label["da-dz"].rhs, model))
     losses = [_loss(loss, by_label, numbers, model) for loss in model.losses]
     functions = ["sigmoid", "sigmoid_prime", "predict_proba", "predict"]
     for loss in losses:
@@ -46,10 +49,9 @@ def module_context(derivations, model):
     return {
         "activation": act.title,
         "exports": sorted(functions),
-        "primitives": [_primitive(primitive, model) for primitive in PRIMITIVES],
-        "output": print_numpy(output),
+        "output": _forms(output),
         "output_cites": cite(numbers, "def-output", "def-act"),
-        "slope": print_numpy(slope),
+        "slope": _forms(slope),
         "slope_cites": cite(numbers, "act-prime", "da-dz"),
         "prediction": print_numpy(by_label["prediction"].rhs),
         "prediction_cites": cite(numbers, "prediction"),
@@ -57,17 +59,21 @@ def module_context(derivations, model):
     }
 
 
-def _primitive(primitive, model):
-    argument = Symbol("u", real=True)
-    Step(primitive(z), primitive.body, "stable body", model=model,
-         derivation="code generation")
-    assignments, (result,) = print_block([primitive.body.subs(z, argument)])
-    return {
-        "name": primitive.code_name,
-        "doc": primitive.__doc__.strip(),
-        "assignments": assignments,
-        "result": result,
-    }
+def inline_primitives(expr):
+    """``expr`` with each stable primitive replaced by its body, so that common work
+    (e^{−|z|} for σ(z) and σ(−z) alike) is shared after elimination."""
+    for primitive in PRIMITIVES:
+        expr = expr.replace(primitive, lambda u, body=primitive.body: body.subs(z, u))
+    return expr
+
+
+def _forms(*exprs):
+    """Array code and one-sample code for ``exprs``, common work computed once."""
+    forms = {}
+    for kind, printer in (("array", print_numpy), ("scalar", print_scalar)):
+        assignments, results = print_block(exprs, printer=printer)
+        forms[kind] = {"assignments": assignments, "results": results}
+    return forms
 
 
 def _loss(loss, by_label, numbers, model):
@@ -77,17 +83,14 @@ def _loss(loss, by_label, numbers, model):
         raise ValueError(f"derivations grad-{name}-w/-b do not differentiate {loss.symbol}")
     Step(grad_w.rhs, product(grad_b.rhs, x_j), "factor out x_j", model=model,
          derivation=f"code generation for {loss.title}")
-    value = stable_form(by_label[f"def-L{name}"].rhs, model)
-    delta = stable_form(grad_b.rhs, model)
-    shared, (value_code, delta_code) = print_block([value, delta])
-    value_only, (value_alone,) = print_block([value])
-    delta_only, (delta_alone,) = print_block([delta])
+    value = inline_primitives(stable_form(by_label[f"def-L{name}"].rhs, model))
+    delta = inline_primitives(stable_form(grad_b.rhs, model))
     return {
         "name": name,
         "title": loss.title,
         "value_cites": cite(numbers, f"def-L{name}"),
         "grad_cites": cite(numbers, f"grad-{name}-w", f"grad-{name}-b"),
-        "value": {"assignments": value_only, "result": value_alone},
-        "delta": {"assignments": delta_only, "result": delta_alone},
-        "both": {"assignments": shared, "value": value_code, "delta": delta_code},
+        "value": _forms(value),
+        "delta": _forms(delta),
+        "both": _forms(value, delta),
     }

@@ -1,15 +1,17 @@
-"""Expressions to NumPy code: a small subclass of SymPy's ``NumPyPrinter``.
+"""Expressions to code: NumPy for arrays, the ``math`` module for one sample.
 
-It prints ``np.`` (the generated module imports ``numpy as np``), calls the stable
-primitives of ``derive.stable`` by their helper names (``_sigmoid``, ``_softplus``),
-prints a two-branch piecewise as ``np.where``, ``max(u, 0)`` as ``np.maximum`` and
+``StableNumPyPrinter`` is a small subclass of SymPy's ``NumPyPrinter``: it prints
+``np.`` (the generated module imports ``numpy as np``), a two-branch piecewise as
+``np.where``, ``max(u, 0)`` as ``np.maximum``, ``1/u`` rather than ``u**(-1.0)``, and
 comparisons as operators, so every line reads like careful hand-written NumPy.
+``ScalarPrinter`` prints the same expressions for Python floats (``math.exp``,
+conditional expressions), which is what keeps a single-sample call cheap.
 """
 
 from sympy import S, cse, numbered_symbols
 from sympy.printing.numpy import NumPyPrinter
-
-from derive.stable import PRIMITIVES
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.pycode import PythonCodePrinter
 
 _OPERATORS = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
@@ -21,11 +23,8 @@ class StableNumPyPrinter(NumPyPrinter):
         name = super()._module_format(fqn, register)
         return "np." + name[len("numpy."):] if name.startswith("numpy.") else name
 
-    def _print_Function(self, expr):
-        for primitive in PRIMITIVES:
-            if isinstance(expr, primitive):
-                return f"{primitive.code_name}({self._print(expr.args[0])})"
-        return super()._print_Function(expr)
+    def _print_Pow(self, expr, rational=False):
+        return _reciprocal(self, expr) or super()._print_Pow(expr, rational)
 
     def _print_Piecewise(self, expr):
         if len(expr.args) != 2 or expr.args[1].cond is not S.true:
@@ -48,17 +47,51 @@ class StableNumPyPrinter(NumPyPrinter):
         return f"{self._print(expr.lhs)} {operator} {self._print(expr.rhs)}"
 
 
+class ScalarPrinter(PythonCodePrinter):
+    """Python code for one sample: ``math`` functions on floats."""
+
+    def _print_Piecewise(self, expr):
+        if len(expr.args) != 2 or expr.args[1].cond is not S.true:
+            return super()._print_Piecewise(expr)
+        (value, condition), (otherwise, _) = expr.args
+        return (f"({self._print(value)} if {self._print(condition)} "
+                f"else {self._print(otherwise)})")
+
+    def _print_Pow(self, expr, rational=False):
+        return _reciprocal(self, expr) or super()._print_Pow(expr, rational)
+
+    def _print_Max(self, expr):
+        if len(expr.args) != 2:
+            return super()._print_Max(expr)
+        first, second = sorted(expr.args, key=lambda argument: argument.is_number)
+        return f"max({self._print(first)}, {self._print(second)})"
+
+
+def _reciprocal(printer, expr):
+    """``1/u`` and ``1/u**k`` instead of negative powers (cheaper, and exact)."""
+    if expr.exp.is_Integer and expr.exp < 0:
+        base = printer.parenthesize(expr.base, PRECEDENCE["Pow"])
+        power = "" if expr.exp == -1 else f"**{-expr.exp}"
+        return f"1/{base}{power}"
+    return None
+
+
 def print_numpy(expr):
     """One expression as NumPy code."""
     return StableNumPyPrinter({"fully_qualified_modules": True}).doprint(expr)
 
 
-def print_block(exprs, prefix="t"):
+def print_scalar(expr):
+    """One expression as Python code on floats (``math`` functions)."""
+    return ScalarPrinter({"fully_qualified_modules": True}).doprint(expr)
+
+
+def print_block(exprs, prefix="t", printer=print_numpy):
     """Common subexpressions as ``(name, code)`` assignments, then the results' code.
 
     The elimination is SymPy's ``cse`` over all expressions together, so quantities
-    shared between a loss and its gradient are computed once.
+    shared between a loss and its gradient (such as e^{−|z|}) are computed once.
     """
     replacements, reduced = cse(list(exprs), symbols=numbered_symbols(prefix), order="canonical")
-    assignments = [(str(symbol), print_numpy(value)) for symbol, value in replacements]
-    return assignments, [print_numpy(expr) for expr in reduced]
+    assignments = [(str(symbol), printer(value)) for symbol, value in replacements]
+    return assignments, [printer(expr) for expr in reduced]

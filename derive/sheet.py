@@ -16,7 +16,7 @@ from sympy import Basic, Integer
 from derive.config import SheetInfo
 from derive.latex import latex
 from derive.numbering import equation_numbers
-from derive.render import environment, header
+from derive.render import render
 from derive.rules import RULES
 from derive.symbols import a, y
 from derive.verify import MIN_POINTS, NUMERIC
@@ -71,13 +71,7 @@ def sheet_context(derivations, model, info=SheetInfo(), variant="solutions"):
 
 def render_sheet(context):
     """The sheet's LaTeX source, with the generated-file header."""
-    delimiters = dict(
-        block_start_string="<%", block_end_string="%>",
-        variable_start_string="<<", variable_end_string=">>",
-        comment_start_string="<#", comment_end_string="#>",
-    )
-    body = environment(**delimiters).get_template(TEMPLATE).render(**context)
-    return header("%", TEMPLATE) + body
+    return render(TEMPLATE, context, "%")
 
 
 def _derivation(derivation, numbers):

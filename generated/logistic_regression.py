@@ -16,12 +16,16 @@ Conventions
   per-sample formulas of the sheet whatever the reduction: a scalar loss, dw (n,) and a
   scalar db.
 * ``grad_*`` returns ``(dw, db)``; ``value_and_grad_*`` returns ``(loss, dw, db)``.
-* float32 inputs give float32 results; anything else is computed in float64.
-* Stable by construction: everything is computed from z with ``_sigmoid`` and
-  ``_softplus``, which work from e^(-|u|); results are finite for every finite input
-  and no floating-point warning is raised.
+* float32 inputs give float32 results; anything else is computed in float64. A single
+  sample is computed in double precision with the ``math`` module and rounded once.
+* Stable by construction: everything is computed from z and e^(-|z|); results are
+  finite for every finite input and no floating-point warning is raised.
+* Speed: rows are processed in blocks of about ``BLOCK_BYTES`` of X, so that the
+  second product (X_blockᵀ δ) reads X from cache rather than memory; X is read once.
 * Bad input raises ValueError saying what is wrong and where.
 """
+
+import math
 
 import numpy as np
 
@@ -39,20 +43,10 @@ __all__ = [
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
-
-# --- stable primitives ------------------------------------------------------------
-
-
-def _sigmoid(u):
-    """σ(u) = 1 / (1 + e^{−u}); computed as [u ≥ 0 ? 1 : t] / (1 + t) with t = e^{−|u|}."""
-    t0 = np.exp(-np.abs(u))
-    return np.where(u >= 0, 1, t0)/(t0 + 1)
-
-
-def _softplus(u):
-    """softplus(u) = log(1 + e^{u}); computed as max(u, 0) + log1p(e^{−|u|})."""
-    return np.log1p(np.exp(-np.abs(u))) + np.maximum(u, 0)
-
+BLOCK_BYTES = 6 * 2**20
+"""Bytes of X per block of rows: measured best on a 2-core EPYC (512 KiB L2 per core,
+32 MiB L3) with OpenBLAS, where smaller blocks lose its threading and larger ones fall
+out of cache (see bench/)."""
 
 # --- the neuron -------------------------------------------------------------------
 
@@ -60,26 +54,29 @@ def _softplus(u):
 def sigmoid(z):
     """σ(z), eqs. (2), (3), for an array or a scalar."""
     z = _float_array(z, "z")
-    return _sigmoid(z)
+    t0 = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1, t0)/(t0 + 1)
 
 
 def sigmoid_prime(z):
     """σ'(z) = σ(z)(1 − σ(z)), eqs. (18), (21), for an array or a scalar."""
     z = _float_array(z, "z")
-    return _sigmoid(-z)*_sigmoid(z)
+    t0 = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1, t0)*np.where(z <= 0, 1, t0)/(t0 + 1)**2
 
 
 def predict_proba(w, b, X):
     """a = σ(z) for each sample: the probability of class 1, eqs. (2), (3)."""
     batch = _Batch(w, b, X)
-    z = batch.z
-    return batch.per_sample(_sigmoid(z))
+    z = batch.all_z()
+    t0 = np.exp(-np.abs(z))
+    return batch.per_sample(np.where(z >= 0, 1, t0)/(t0 + 1))
 
 
 def predict(w, b, X):
     """Class 1 where σ(z) ≥ 1/2, which holds exactly when z ≥ 0 (eq. (25)); else 0."""
     batch = _Batch(w, b, X)
-    z = batch.z
+    z = batch.all_z()
     return batch.per_sample((z >= 0).astype(np.int64))
 
 
@@ -89,31 +86,64 @@ def predict(w, b, X):
 def loss_se(w, b, X, y, reduction="mean"):
     """The squared error loss, eq. (26)."""
     batch = _Batch(w, b, X, y, reduction)
-    z, y = batch.z, batch.y
-    loss = (1/2)*(-y*_sigmoid(-z) + (1 - y)*_sigmoid(z))**2
-    return batch.reduce_loss(loss)
+    if batch.single:
+        z, y = batch.scalars()
+        t0 = math.exp(-abs(z))
+        t1 = 1/(t0 + 1)
+        return batch.single_loss((1/2)*(-t1*y*(1 if (z <= 0) else t0) + t1*(1 - y)*(1 if (z >= 0) else t0))**2)
+    for z, y in batch.blocks():
+        t0 = np.exp(-np.abs(z))
+        t1 = 1/(t0 + 1)
+        batch.add(loss=(1/2)*(-t1*y*np.where(z <= 0, 1, t0) + t1*(1 - y)*np.where(z >= 0, 1, t0))**2)
+    return batch.loss()
 
 
 def grad_se(w, b, X, y, reduction="mean"):
     """(dw, db) of the squared error loss, eqs. (52), (56)."""
     batch = _Batch(w, b, X, y, reduction)
-    z, y = batch.z, batch.y
-    t0 = _sigmoid(z)
-    t1 = _sigmoid(-z)
-    delta = t0*t1*(t0*(1 - y) - t1*y)
-    return batch.reduce_grad(delta)
+    if batch.single:
+        z, y = batch.scalars()
+        t0 = math.exp(-abs(z))
+        t1 = t0 + 1
+        t2 = (1 if (z >= 0) else t0)
+        t3 = (1 if (z <= 0) else t0)
+        t4 = 1/t1
+        return batch.single_grad(t2*t3*(t2*t4*(1 - y) - t3*t4*y)/t1**2)
+    for z, y in batch.blocks():
+        t0 = np.exp(-np.abs(z))
+        t1 = t0 + 1
+        t2 = np.where(z >= 0, 1, t0)
+        t3 = np.where(z <= 0, 1, t0)
+        t4 = 1/t1
+        batch.add(delta=t2*t3*(t2*t4*(1 - y) - t3*t4*y)/t1**2)
+    return batch.grad()
 
 
 def value_and_grad_se(w, b, X, y, reduction="mean"):
     """(loss, dw, db) of the squared error loss, eq. (26) and eqs. (52), (56)."""
     batch = _Batch(w, b, X, y, reduction)
-    z, y = batch.z, batch.y
-    t0 = _sigmoid(-z)
-    t1 = _sigmoid(z)
-    t2 = -t0*y + t1*(1 - y)
-    loss = (1/2)*t2**2
-    delta = t0*t1*t2
-    return (batch.reduce_loss(loss), *batch.reduce_grad(delta))
+    if batch.single:
+        z, y = batch.scalars()
+        t0 = math.exp(-abs(z))
+        t1 = t0 + 1
+        t2 = 1/t1
+        t3 = (1 if (z <= 0) else t0)
+        t4 = (1 if (z >= 0) else t0)
+        t5 = -t2*t3*y + t2*t4*(1 - y)
+        loss = (1/2)*t5**2
+        delta = t3*t4*t5/t1**2
+        return (batch.single_loss(loss), *batch.single_grad(delta))
+    for z, y in batch.blocks():
+        t0 = np.exp(-np.abs(z))
+        t1 = t0 + 1
+        t2 = 1/t1
+        t3 = np.where(z <= 0, 1, t0)
+        t4 = np.where(z >= 0, 1, t0)
+        t5 = -t2*t3*y + t2*t4*(1 - y)
+        loss = (1/2)*t5**2
+        delta = t3*t4*t5/t1**2
+        batch.add(loss=loss, delta=delta)
+    return (batch.loss(), *batch.grad())
 
 
 # --- binary cross-entropy ---------------------------------------------------------
@@ -122,31 +152,55 @@ def value_and_grad_se(w, b, X, y, reduction="mean"):
 def loss_ce(w, b, X, y, reduction="mean"):
     """The binary cross-entropy loss, eq. (30)."""
     batch = _Batch(w, b, X, y, reduction)
-    z, y = batch.z, batch.y
-    loss = y*_softplus(-z) + (1 - y)*_softplus(z)
-    return batch.reduce_loss(loss)
+    if batch.single:
+        z, y = batch.scalars()
+        t0 = math.log1p(math.exp(-abs(z)))
+        return batch.single_loss(y*(t0 + max(-z, 0)) + (1 - y)*(t0 + max(z, 0)))
+    for z, y in batch.blocks():
+        t0 = np.log1p(np.exp(-np.abs(z)))
+        batch.add(loss=y*(t0 + np.maximum(-z, 0)) + (1 - y)*(t0 + np.maximum(z, 0)))
+    return batch.loss()
 
 
 def grad_ce(w, b, X, y, reduction="mean"):
     """(dw, db) of the binary cross-entropy loss, eqs. (62), (68)."""
     batch = _Batch(w, b, X, y, reduction)
-    z, y = batch.z, batch.y
-    delta = -y*_sigmoid(-z) + (1 - y)*_sigmoid(z)
-    return batch.reduce_grad(delta)
+    if batch.single:
+        z, y = batch.scalars()
+        t0 = math.exp(-abs(z))
+        t1 = 1/(t0 + 1)
+        return batch.single_grad(-t1*y*(1 if (z <= 0) else t0) + t1*(1 - y)*(1 if (z >= 0) else t0))
+    for z, y in batch.blocks():
+        t0 = np.exp(-np.abs(z))
+        t1 = 1/(t0 + 1)
+        batch.add(delta=-t1*y*np.where(z <= 0, 1, t0) + t1*(1 - y)*np.where(z >= 0, 1, t0))
+    return batch.grad()
 
 
 def value_and_grad_ce(w, b, X, y, reduction="mean"):
     """(loss, dw, db) of the binary cross-entropy loss, eq. (30) and eqs. (62), (68)."""
     batch = _Batch(w, b, X, y, reduction)
-    z, y = batch.z, batch.y
-    t0 = -z
-    t1 = 1 - y
-    loss = t1*_softplus(z) + y*_softplus(t0)
-    delta = t1*_sigmoid(z) - y*_sigmoid(t0)
-    return (batch.reduce_loss(loss), *batch.reduce_grad(delta))
+    if batch.single:
+        z, y = batch.scalars()
+        t0 = math.exp(-abs(z))
+        t1 = math.log1p(t0)
+        t2 = 1 - y
+        t3 = 1/(t0 + 1)
+        loss = t2*(t1 + max(z, 0)) + y*(t1 + max(-z, 0))
+        delta = t2*t3*(1 if (z >= 0) else t0) - t3*y*(1 if (z <= 0) else t0)
+        return (batch.single_loss(loss), *batch.single_grad(delta))
+    for z, y in batch.blocks():
+        t0 = np.exp(-np.abs(z))
+        t1 = np.log1p(t0)
+        t2 = 1 - y
+        t3 = 1/(t0 + 1)
+        loss = t2*(t1 + np.maximum(z, 0)) + y*(t1 + np.maximum(-z, 0))
+        delta = t2*t3*np.where(z >= 0, 1, t0) - t3*y*np.where(z <= 0, 1, t0)
+        batch.add(loss=loss, delta=delta)
+    return (batch.loss(), *batch.grad())
 
 
-# --- input checking and reductions -------------------------------------------------
+# --- input checking, blocks and reductions -----------------------------------------
 
 
 def _float_array(value, name):
@@ -160,7 +214,13 @@ def _float_array(value, name):
 
 
 class _Batch:
-    """Checked inputs of one call, z = X @ w + b, and the reductions over samples."""
+    """Checked inputs of one call, z block by block, and the sums over samples.
+
+    A single sample (X of shape (n,)) is handled apart, on Python floats (``scalars``,
+    ``single_loss``, ``single_grad``). Otherwise ``blocks`` yields (z, y) for blocks of
+    rows (one block holding every row for reduction="none") and ``add`` accumulates
+    the per-sample loss and δ of each block; ``loss`` and ``grad`` reduce them.
+    """
 
     def __init__(self, w, b, X, y=None, reduction="mean"):
         if reduction not in REDUCTIONS:
@@ -169,35 +229,28 @@ class _Batch:
         for name, array in (("w", w), ("X", X)):
             if array.dtype.kind not in "biuf":
                 raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
-        dtype = np.float32 if np.result_type(w, X) == np.float32 else np.float64
-        self.reduction = reduction
-        self.x_shape = X.shape
-        self.single = X.ndim == 1
-        self.w = w.astype(dtype, copy=False)
-        self.X = X.astype(dtype, copy=False).reshape(1, -1) if self.single else X.astype(
-            dtype, copy=False
-        )
-        self.b = _scalar(b, "b", dtype)
+        self.dtype = np.float32 if np.result_type(w, X) == np.float32 else np.float64
+        self.reduction, self.x_shape, self.single = reduction, X.shape, X.ndim == 1
+        self.w = w.astype(self.dtype, copy=False)
+        self.X = X.astype(self.dtype, copy=False)
+        self.b = _scalar(b, "b", self.dtype)
         self._check_shapes()
-        self.m = self.X.shape[0]
-        with np.errstate(over="ignore", invalid="ignore"):  # reported below, with the culprit
-            self.z = self.X @ self.w + self.b
-        if not np.all(np.isfinite(self.z)):
-            self._explain_non_finite()
-        self.y = None if y is None else self._labels(y, dtype)
+        self.m = 1 if self.single else self.X.shape[0]
+        self.y = None if y is None else self._labels(y)
+        self._loss, self._delta, self._dw, self._db = [], [], None, None
 
     def _check_shapes(self):
         if self.w.ndim != 1:
             raise ValueError(f"w must have shape (n,), got {self.w.shape}")
-        if self.X.ndim != 2:
+        if self.X.ndim not in (1, 2):
             raise ValueError(f"X must have shape (m, n) or (n,), got {self.x_shape}")
-        if self.X.shape[1] != self.w.shape[0]:
+        if self.X.shape[-1] != self.w.shape[0]:
             raise ValueError(
-                f"X has {self.X.shape[1]} features per sample but w has {self.w.shape[0]}: "
+                f"X has {self.X.shape[-1]} features per sample but w has {self.w.shape[0]}: "
                 f"X.shape={self.x_shape}, w.shape={self.w.shape}"
             )
 
-    def _labels(self, y, dtype):
+    def _labels(self, y):
         y = np.asarray(y)
         if y.dtype.kind not in "biuf":
             raise ValueError(f"y must be numeric, got dtype {y.dtype}")
@@ -207,47 +260,91 @@ class _Batch:
                 f"y must have shape {expected} to match X.shape={self.x_shape}, "
                 f"got y.shape={y.shape}"
             )
-        y = y.astype(dtype, copy=False).reshape(self.m)
-        if not (np.all(y >= 0) and np.all(y <= 1)):
-            bad = int(np.flatnonzero(~((y >= 0) & (y <= 1)))[0])
-            raise ValueError(f"labels must lie in [0, 1]; y[{bad}] = {y[bad]!r}")
+        y = y.astype(self.dtype, copy=False)
+        if not (y.min() >= 0 and y.max() <= 1):
+            bad = np.flatnonzero(~((y >= 0) & (y <= 1)))[0] if y.ndim else 0
+            raise ValueError(f"labels must lie in [0, 1]; y[{bad}] = {y.reshape(-1)[bad]!r}")
         return y
+
+    def _z(self, X):
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below, with the culprit
+            z = X @ self.w
+            z += self.b
+        if not np.isfinite(z).all():
+            self._explain_non_finite()
+        return z
 
     def _explain_non_finite(self):
         if not np.all(np.isfinite(self.w)):
             raise ValueError(f"w has a non-finite value at index {_first_bad(self.w)}")
         if not np.isfinite(self.b):
             raise ValueError(f"b is not finite: {self.b!r}")
-        rows = ~np.all(np.isfinite(self.X), axis=1)
+        X = self.X.reshape(1, -1) if self.single else self.X
+        rows = ~np.all(np.isfinite(X), axis=1)
         if rows.any():
-            row = int(np.flatnonzero(rows)[0])
-            raise ValueError(f"X has a non-finite value in row {row}")
-        row = _first_bad(self.z)
+            raise ValueError(f"X has a non-finite value in row {int(np.flatnonzero(rows)[0])}")
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = X @ self.w + self.b
         raise ValueError(
-            f"z = X @ w + b overflows at row {row}: the inputs are finite but too large; "
-            "rescale X or w"
+            f"z = X @ w + b overflows at row {_first_bad(z)}: the inputs are finite but too "
+            "large; rescale X or w"
         )
 
-    def per_sample(self, values):
-        return values[0] if self.single else values
+    # --- one sample, on Python floats ---------------------------------------------------
 
-    def reduce_loss(self, loss):
-        if self.single:
-            return loss[0]
+    def scalars(self):
+        z = float(self._z(self.X))
+        return z, float(self.y)
+
+    def single_loss(self, loss):
+        return self.dtype(loss)
+
+    def single_grad(self, delta):
+        delta = self.dtype(delta)
+        return delta * self.X, delta
+
+    # --- many samples, block by block ---------------------------------------------------
+
+    def all_z(self):
+        return self._z(self.X)
+
+    def per_sample(self, values):
+        return values[()] if self.single else values
+
+    def blocks(self):
+        rows = self.m if self.reduction == "none" else max(
+            1, BLOCK_BYTES // max(1, self.X.shape[1] * self.X.itemsize))
+        for start in range(0, self.m, rows):
+            self._block = self.X[start:start + rows]
+            yield self._z(self._block), self.y[start:start + rows]
+
+    def add(self, loss=None, delta=None):
+        if loss is not None:
+            self._loss.append(loss if self.reduction == "none" else loss.sum())
+        if delta is not None:
+            if self.reduction == "none":
+                self._delta.append(delta)
+                return
+            dw, db = delta @ self._block, delta.sum()
+            if self._dw is None:
+                self._dw, self._db = dw, db
+            else:
+                self._dw += dw
+                self._db += db
+
+    def loss(self):
         if self.reduction == "none":
-            return loss
-        total = loss.sum()
+            return self._loss[0]
+        total = self.dtype(sum(self._loss))
         return total / self.m if self.reduction == "mean" else total
 
-    def reduce_grad(self, delta):
-        if self.single:
-            return delta[0] * self.X[0], delta[0]
+    def grad(self):
         if self.reduction == "none":
+            delta = self._delta[0]
             return delta[:, None] * self.X, delta
-        dw, db = self.X.T @ delta, delta.sum()
         if self.reduction == "mean":
-            return dw / self.m, db / self.m
-        return dw, db
+            return self._dw / self.m, self._db / self.m
+        return self._dw, self._db
 
 
 def _scalar(value, name, dtype):
