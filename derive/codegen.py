@@ -10,16 +10,18 @@ Conventions of the code: z = X @ w + b; δ = ∂L/∂b = ∂L/∂z per sample (�
 ∂L/∂w_j = δ · x_j, which is also checked as a Step.
 """
 
-from sympy import Derivative
+from sympy import Derivative, Symbol
 
 from derive.numbering import cite, equation_numbers
 from derive.numpy_printer import print_block, print_numpy, print_scalar
 from derive.rules import evaluated, product, replace_exactly
 from derive.stable import PRIMITIVES
-from derive.steps import Step
-from derive.symbols import a, b, w_j, x_j, z
+from derive.steps import Step, StepError
+from derive.symbols import a, b, w_j, x_j, y, z
 
 TEMPLATE = "logistic_regression.py.jinja"
+HARD_ARGUMENT = Symbol("u", real=True)
+"""u = s·z with s = 1 − 2y: the argument of the hard-label forms."""
 
 
 def stable_form(expr, model):
@@ -83,8 +85,10 @@ def _loss(loss, by_label, numbers, model):
         raise ValueError(f"derivations grad-{name}-w/-b do not differentiate {loss.symbol}")
     Step(grad_w.rhs, product(grad_b.rhs, x_j), "factor out x_j", model=model,
          derivation=f"code generation for {loss.title}")
-    value = inline_primitives(stable_form(by_label[f"def-L{name}"].rhs, model))
-    delta = inline_primitives(stable_form(grad_b.rhs, model))
+    value = stable_form(by_label[f"def-L{name}"].rhs, model)
+    delta = stable_form(grad_b.rhs, model)
+    hard = _hard_label_forms(value, delta, model, loss)
+    value, delta = inline_primitives(value), inline_primitives(delta)
     return {
         "name": name,
         "title": loss.title,
@@ -93,4 +97,23 @@ def _loss(loss, by_label, numbers, model):
         "value": _forms(value),
         "delta": _forms(delta),
         "both": _forms(value, delta),
+        "hard": hard,
     }
+
+
+def _hard_label_forms(value, delta, model, loss):
+    """Forms for hard labels y ∈ {0, 1}, when the loss has the label symmetry
+    L(z, 1) = L(−z, 0) (verified): then with s = 1 − 2y and u = s·z,
+    L = L(u, 0) and δ = s·δ(u, 0), one formula for both labels and no (1 − y) terms.
+    None when the symmetry does not hold."""
+    where = f"code generation for {loss.title} with hard labels"
+    try:
+        Step(value.subs(y, 1), value.subs({y: 0, z: -z}), "label symmetry", model=model,
+             derivation=where)
+        Step(delta.subs(y, 1), -delta.subs({y: 0, z: -z}), "label symmetry", model=model,
+             derivation=where)
+    except StepError:
+        return None
+    value0 = inline_primitives(value.subs(y, 0)).subs(z, HARD_ARGUMENT)
+    delta0 = inline_primitives(delta.subs(y, 0)).subs(z, HARD_ARGUMENT)
+    return {"value": _forms(value0), "delta": _forms(delta0), "both": _forms(value0, delta0)}

@@ -91,6 +91,11 @@ def loss_se(w, b, X, y, reduction="mean"):
         t0 = math.exp(-abs(z))
         t1 = 1/(t0 + 1)
         return batch.single_loss((1/2)*(-t1*y*(1 if (z <= 0) else t0) + t1*(1 - y)*(1 if (z >= 0) else t0))**2)
+    if batch.hard:
+        for u, s in batch.hard_blocks():
+            t0 = np.abs(u)
+            batch.add(loss=(1/2)*np.where(u >= 0, 1, np.exp(-2*t0))/(1 + np.exp(-t0))**2)
+        return batch.loss()
     for z, y in batch.blocks():
         t0 = np.exp(-np.abs(z))
         t1 = 1/(t0 + 1)
@@ -109,6 +114,12 @@ def grad_se(w, b, X, y, reduction="mean"):
         t3 = (1 if (z <= 0) else t0)
         t4 = 1/t1
         return batch.single_grad(t2*t3*(t2*t4*(1 - y) - t3*t4*y)/t1**2)
+    if batch.hard:
+        for u, s in batch.hard_blocks():
+            t0 = np.abs(u)
+            t1 = np.exp(-t0)
+            batch.add(delta=s*(np.where(u >= 0, 1, np.exp(-2*t0))*np.where(u <= 0, 1, t1)/(t1 + 1)**3))
+        return batch.grad()
     for z, y in batch.blocks():
         t0 = np.exp(-np.abs(z))
         t1 = t0 + 1
@@ -133,6 +144,16 @@ def value_and_grad_se(w, b, X, y, reduction="mean"):
         loss = (1/2)*t5**2
         delta = t3*t4*t5/t1**2
         return (batch.single_loss(loss), *batch.single_grad(delta))
+    if batch.hard:
+        for u, s in batch.hard_blocks():
+            t0 = np.abs(u)
+            t1 = np.exp(-t0)
+            t2 = t1 + 1
+            t3 = np.where(u >= 0, 1, np.exp(-2*t0))
+            loss = (1/2)*t3/t2**2
+            delta = s*(t3*np.where(u <= 0, 1, t1)/t2**3)
+            batch.add(loss=loss, delta=delta)
+        return (batch.loss(), *batch.grad())
     for z, y in batch.blocks():
         t0 = np.exp(-np.abs(z))
         t1 = t0 + 1
@@ -156,6 +177,10 @@ def loss_ce(w, b, X, y, reduction="mean"):
         z, y = batch.scalars()
         t0 = math.log1p(math.exp(-abs(z)))
         return batch.single_loss(y*(t0 + max(-z, 0)) + (1 - y)*(t0 + max(z, 0)))
+    if batch.hard:
+        for u, s in batch.hard_blocks():
+            batch.add(loss=np.log1p(np.exp(-np.abs(u))) + np.maximum(u, 0))
+        return batch.loss()
     for z, y in batch.blocks():
         t0 = np.log1p(np.exp(-np.abs(z)))
         batch.add(loss=y*(t0 + np.maximum(-z, 0)) + (1 - y)*(t0 + np.maximum(z, 0)))
@@ -170,6 +195,11 @@ def grad_ce(w, b, X, y, reduction="mean"):
         t0 = math.exp(-abs(z))
         t1 = 1/(t0 + 1)
         return batch.single_grad(-t1*y*(1 if (z <= 0) else t0) + t1*(1 - y)*(1 if (z >= 0) else t0))
+    if batch.hard:
+        for u, s in batch.hard_blocks():
+            t0 = np.exp(-np.abs(u))
+            batch.add(delta=s*(np.where(u >= 0, 1, t0)/(t0 + 1)))
+        return batch.grad()
     for z, y in batch.blocks():
         t0 = np.exp(-np.abs(z))
         t1 = 1/(t0 + 1)
@@ -189,6 +219,13 @@ def value_and_grad_ce(w, b, X, y, reduction="mean"):
         loss = t2*(t1 + max(z, 0)) + y*(t1 + max(-z, 0))
         delta = t2*t3*(1 if (z >= 0) else t0) - t3*y*(1 if (z <= 0) else t0)
         return (batch.single_loss(loss), *batch.single_grad(delta))
+    if batch.hard:
+        for u, s in batch.hard_blocks():
+            t0 = np.exp(-np.abs(u))
+            loss = np.log1p(t0) + np.maximum(u, 0)
+            delta = s*(np.where(u >= 0, 1, t0)/(t0 + 1))
+            batch.add(loss=loss, delta=delta)
+        return (batch.loss(), *batch.grad())
     for z, y in batch.blocks():
         t0 = np.exp(-np.abs(z))
         t1 = np.log1p(t0)
@@ -218,8 +255,10 @@ class _Batch:
 
     A single sample (X of shape (n,)) is handled apart, on Python floats (``scalars``,
     ``single_loss``, ``single_grad``). Otherwise ``blocks`` yields (z, y) for blocks of
-    rows (one block holding every row for reduction="none") and ``add`` accumulates
-    the per-sample loss and δ of each block; ``loss`` and ``grad`` reduce them.
+    rows (one block holding every row for reduction="none"), or, when every label is 0
+    or 1, ``hard_blocks`` yields (u, s) with s = 1 − 2y and u = s·z; ``add``
+    accumulates the per-sample loss and δ of each block; ``loss`` and ``grad`` reduce
+    them.
     """
 
     def __init__(self, w, b, X, y=None, reduction="mean"):
@@ -236,6 +275,7 @@ class _Batch:
         self.b = _scalar(b, "b", self.dtype)
         self._check_shapes()
         self.m = 1 if self.single else self.X.shape[0]
+        self.hard = False
         self.y = None if y is None else self._labels(y)
         self._loss, self._delta, self._dw, self._db = [], [], None, None
 
@@ -254,6 +294,11 @@ class _Batch:
         y = np.asarray(y)
         if y.dtype.kind not in "biuf":
             raise ValueError(f"y must be numeric, got dtype {y.dtype}")
+        if self.single and y.ndim == 0:
+            label = float(y)
+            if not 0 <= label <= 1:
+                raise ValueError(f"labels must lie in [0, 1]; y = {label!r}")
+            return label
         expected = () if self.single else (self.m,)
         if y.shape != expected:
             raise ValueError(
@@ -264,6 +309,7 @@ class _Batch:
         if not (y.min() >= 0 and y.max() <= 1):
             bad = np.flatnonzero(~((y >= 0) & (y <= 1)))[0] if y.ndim else 0
             raise ValueError(f"labels must lie in [0, 1]; y[{bad}] = {y.reshape(-1)[bad]!r}")
+        self.hard = not self.single and bool(np.all((y == 0) | (y == 1)))
         return y
 
     def _z(self, X):
@@ -293,8 +339,10 @@ class _Batch:
     # --- one sample, on Python floats ---------------------------------------------------
 
     def scalars(self):
-        z = float(self._z(self.X))
-        return z, float(self.y)
+        z = float(self.X @ self.w) + float(self.b)
+        if not math.isfinite(z):
+            self._explain_non_finite()
+        return z, self.y
 
     def single_loss(self, loss):
         return self.dtype(loss)
@@ -317,6 +365,11 @@ class _Batch:
         for start in range(0, self.m, rows):
             self._block = self.X[start:start + rows]
             yield self._z(self._block), self.y[start:start + rows]
+
+    def hard_blocks(self):
+        for z, y in self.blocks():
+            s = 1 - 2 * y
+            yield s * z, s
 
     def add(self, loss=None, delta=None):
         if loss is not None:

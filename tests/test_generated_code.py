@@ -245,3 +245,28 @@ def test_module_passes_ruff():
                              str(GENERATED / "logistic_regression.py")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+@pytest.mark.parametrize("m", [1, 5, 29, 64])
+@pytest.mark.parametrize("labels", ["hard", "soft"])
+def test_blocked_sums_equal_the_unblocked_reference(name, m, labels, monkeypatch):
+    """Blocks of 8 rows: m = 1, m smaller than a block, m not a multiple of it, and a
+    multiple; the reference is the per-sample ("none") result reduced in one go."""
+    n = 3
+    monkeypatch.setattr(lr, "BLOCK_BYTES", 8 * n * 8)
+    rng = np.random.default_rng(m)
+    X, w, b = rng.normal(size=(m, n)), rng.normal(size=n), 0.3
+    y = rng.integers(0, 2, size=m).astype(float) if labels == "hard" else rng.random(m)
+    function = getattr(lr, f"value_and_grad_{name}")
+    each, dw_each, db_each = function(w, b, X, y, reduction="none")
+    for reduction, reduce in (("mean", np.mean), ("sum", np.sum)):
+        loss, dw, db = function(w, b, X, y, reduction=reduction)
+        np.testing.assert_allclose(loss, reduce(each), rtol=1e-12)
+        np.testing.assert_allclose(dw, reduce(dw_each, axis=0), rtol=1e-12)
+        np.testing.assert_allclose(db, reduce(db_each), rtol=1e-12)
+        dw_alone, db_alone = getattr(lr, f"grad_{name}")(w, b, X, y, reduction=reduction)
+        np.testing.assert_allclose(dw_alone, dw, rtol=1e-12)
+        np.testing.assert_allclose(db_alone, db, rtol=1e-12)
+        np.testing.assert_allclose(getattr(lr, f"loss_{name}")(w, b, X, y, reduction), loss,
+                                   rtol=1e-12)
