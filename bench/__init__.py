@@ -1,0 +1,1 @@
+"""Benchmarks of the generated gradient code against the usual alternatives."""
