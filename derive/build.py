@@ -14,7 +14,6 @@ from pathlib import Path
 
 from derive.codegen import TEMPLATE as CODE_TEMPLATE
 from derive.codegen import module_context
-from derive.config import SheetInfo
 from derive.render import render
 from derive.report import as_json
 from derive.sheet import render_sheet, sheet_context
@@ -32,7 +31,7 @@ class Artefact:
     text: str
 
 
-def artefacts(derivations, model, info=SheetInfo()):
+def artefacts(derivations, model, info=None):
     """Every text file the build produces for these derivations, in a fixed order.
 
     The PDFs are compiled from the two sheets' sources (see ``derive.pdf``); they are

@@ -4,11 +4,10 @@
 section: "neuron" (z, the activation, its derivative, the prediction rule), "losses"
 (definitions, derivatives with respect to a, one-sided behaviour) and "gradients".
 Definitions are one-step derivations too, so every displayed equality is a Step.
-Nothing here states a
-finished chain: each link is what a rule makes of the previous one, and facts about
-the activation (its value at 0, its symmetry, its limits) are found by the engine.
-Labels are stable identifiers ("sigma-prime", "grad-ce-w") that the sheet and the
-generated code cite.
+Nothing here states a finished chain: each link is what a rule makes of the previous
+one, and facts about the activation (its value at 0, its symmetry, its limits) are
+found by the engine. Labels are stable identifiers ("act-prime", "grad-ce-w") that the
+sheet and the generated code cite.
 """
 
 from sympy import Contains, Derivative, Eq, Limit, Rel, S, Subs, oo, simplify
@@ -22,17 +21,17 @@ class Book:
 
     def __init__(self, model):
         self.model = model
+        self.section = ""
         self.derivations = []
         self._by_label = {}
 
-    section = ""
-
     def start(self, title, label, lhs, domains=None):
+        """A new derivation in the current section, starting from ``lhs``."""
+        if label in self._by_label:
+            raise ValueError(f"two derivations share the label {label!r}")
         derivation = Derivation(title, label, lhs, model=self.model, domains=domains,
                                 section=self.section)
         self.derivations.append(derivation)
-        if label in self._by_label:
-            raise ValueError(f"two derivations share the label {label!r}")
         self._by_label[label] = derivation
         return derivation
 

@@ -8,7 +8,7 @@ rule's factors stay where the rule put them), and the symbol names of
 ``derive.symbols`` and the registry.
 """
 
-from sympy import Add, Derivative, Mul, Symbol
+from sympy import Add, Mul, Symbol
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE

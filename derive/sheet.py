@@ -41,10 +41,11 @@ def escape(text):
     return "".join(_ESCAPES.get(character, character) for character in text)
 
 
-def sheet_context(derivations, model, info=SheetInfo(), variant="solutions"):
+def sheet_context(derivations, model, info=None, variant="solutions"):
     """Plain strings for the sheet template; nothing in it is a SymPy object."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown sheet variant {variant!r}; use one of {VARIANTS}")
+    info = info or SheetInfo()
     numbers = equation_numbers(derivations)
     by_label = {derivation.label: derivation for derivation in derivations}
     sections = [

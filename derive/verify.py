@@ -83,10 +83,10 @@ def check(lhs, rhs, relation, domains):
     if relation not in RELATIONS:
         raise ValueError(f"unknown relation {relation!r}; use one of {RELATIONS}")
     domains = {**BASE_DOMAINS, **domains}
-    holds = _truth(lhs, rhs, relation)
     variables = sorted(_free(lhs, rhs), key=str)
     if _proved(lhs, rhs, relation, variables, domains, cheap=True):
         return Verdict(SYMBOLIC)
+    holds = _truth(lhs, rhs, relation)
     _sample(holds, variables, domains, PROBE_POINTS, seed=SEED + 1)
     if _proved(lhs, rhs, relation, variables, domains, cheap=False):
         return Verdict(SYMBOLIC)
