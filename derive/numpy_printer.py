@@ -16,12 +16,13 @@ from sympy.printing.pycode import PythonCodePrinter
 _OPERATORS = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
-class StableNumPyPrinter(NumPyPrinter):
-    """NumPy code for derive's expressions; see the module docstring."""
+class _StableForms:
+    """What both printers share: two-branch piecewise, max(u, 0), 1/u for u**-k.
 
-    def _module_format(self, fqn, register=True):
-        name = super()._module_format(fqn, register)
-        return "np." + name[len("numpy."):] if name.startswith("numpy.") else name
+    A subclass names its spelling of each in ``where_form`` and ``max_form``.
+    """
+
+    where_form = max_form = ""
 
     def _print_Pow(self, expr, rational=False):
         return _reciprocal(self, expr) or super()._print_Pow(expr, rational)
@@ -30,14 +31,26 @@ class StableNumPyPrinter(NumPyPrinter):
         if len(expr.args) != 2 or expr.args[1].cond is not S.true:
             return super()._print_Piecewise(expr)
         (value, condition), (otherwise, _) = expr.args
-        return (f"np.where({self._print(condition)}, {self._print(value)}, "
-                f"{self._print(otherwise)})")
+        return self.where_form.format(condition=self._print(condition),
+                                      value=self._print(value),
+                                      otherwise=self._print(otherwise))
 
     def _print_Max(self, expr):
         if len(expr.args) != 2:
             return super()._print_Max(expr)
         first, second = sorted(expr.args, key=lambda argument: argument.is_number)
-        return f"np.maximum({self._print(first)}, {self._print(second)})"
+        return self.max_form.format(self._print(first), self._print(second))
+
+
+class StableNumPyPrinter(_StableForms, NumPyPrinter):
+    """NumPy code for derive's expressions; see the module docstring."""
+
+    where_form = "np.where({condition}, {value}, {otherwise})"
+    max_form = "np.maximum({}, {})"
+
+    def _module_format(self, fqn, register=True):
+        name = super()._module_format(fqn, register)
+        return "np." + name[len("numpy."):] if name.startswith("numpy.") else name
 
     def _print_Abs(self, expr):
         return f"np.abs({self._print(expr.args[0])})"
@@ -47,24 +60,11 @@ class StableNumPyPrinter(NumPyPrinter):
         return f"{self._print(expr.lhs)} {operator} {self._print(expr.rhs)}"
 
 
-class ScalarPrinter(PythonCodePrinter):
+class ScalarPrinter(_StableForms, PythonCodePrinter):
     """Python code for one sample: ``math`` functions on floats."""
 
-    def _print_Piecewise(self, expr):
-        if len(expr.args) != 2 or expr.args[1].cond is not S.true:
-            return super()._print_Piecewise(expr)
-        (value, condition), (otherwise, _) = expr.args
-        return (f"({self._print(value)} if {self._print(condition)} "
-                f"else {self._print(otherwise)})")
-
-    def _print_Pow(self, expr, rational=False):
-        return _reciprocal(self, expr) or super()._print_Pow(expr, rational)
-
-    def _print_Max(self, expr):
-        if len(expr.args) != 2:
-            return super()._print_Max(expr)
-        first, second = sorted(expr.args, key=lambda argument: argument.is_number)
-        return f"max({self._print(first)}, {self._print(second)})"
+    where_form = "({value} if {condition} else {otherwise})"
+    max_form = "max({}, {})"
 
 
 def _reciprocal(printer, expr):
