@@ -132,7 +132,7 @@ def _activation_derivative(book):
                            Derivative(a, z))
     in_output.apply("substitute", old=a, new=act(z), detail="def-output")
     _substitute_result(in_output, derivation)
-    in_output.apply("substitute", old=act(z), new=a, detail="def-output")
+    in_output.apply("substitute", old=act(z), new=a, detail="def-output", optional=True)
 
     positive = book.start(f"The {act.title} is strictly increasing", "act-increasing",
                           Derivative(act(z), z))

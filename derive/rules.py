@@ -37,6 +37,7 @@ from sympy import (
     tanh,
 )
 from sympy.core.relational import Relational
+from sympy.core.sorting import default_sort_key
 
 from derive.symbols import a, b, rest, w_j, x_j, z
 
@@ -91,8 +92,11 @@ def factors_of(expr):
 
 
 def replace_exactly(expr, old, new):
-    """``expr`` with every subtree equal to ``old`` replaced, keeping unevaluated shapes."""
-    if expr == old:
+    """``expr`` with every subtree equal to ``old`` replaced, keeping unevaluated shapes.
+
+    An unevaluated sum or product matches whatever the order of its terms or factors.
+    """
+    if _same(expr, old):
         return new
     if not expr.args:
         return expr
@@ -102,6 +106,14 @@ def replace_exactly(expr, old, new):
             return product(*arguments)
         return Add(*arguments, evaluate=False)
     return expr.func(*arguments)
+
+
+def _same(expr, old):
+    if expr == old:
+        return True
+    if isinstance(expr, (Mul, Add)) and expr.func == old.func:
+        return sorted(expr.args, key=default_sort_key) == sorted(old.args, key=default_sort_key)
+    return False
 
 
 def evaluated(expr):
@@ -266,12 +278,14 @@ def split_numerator(expr):
 def recognise_activation(expr, *, model):
     """A factor g(z) that equals h(act(z)) is written h(act(z)) (solve a = act(z) for z)."""
     activation = model.activation
-    inverses = solve(Eq(a, activation.expression(z)), z)
+    inverses = [inverse for inverse in solve(Eq(a, activation.expression(z)), z)
+                if _real_on(inverse, activation.output_range)]
     if len(inverses) != 1:
         return None
     rewritten = []
     for part in factors_of(expr):
-        through_output = simplify(part.subs(z, inverses[0]))
+        substituted = part.subs(z, inverses[0])
+        through_output = min(expand(substituted), simplify(substituted), key=count_ops)
         if through_output.free_symbols <= {a} and not through_output.is_number:
             part = through_output.subs(a, activation(z))
         rewritten.append(part)
@@ -279,13 +293,26 @@ def recognise_activation(expr, *, model):
     return None if result == expr else result
 
 
+def _real_on(inverse, output_range):
+    """True when ``inverse`` (a function of a) is real at an interior point of the range."""
+    low, high = output_range.inf, output_range.sup
+    if low.is_finite and high.is_finite:
+        inside = (low + high) / 2
+    else:
+        inside = low + 1 if low.is_finite else (high - 1 if high.is_finite else S.Zero)
+    return bool(inverse.subs(a, inside).is_extended_real)
+
+
 @rule("cancel common factors", ALGEBRA, phrase="cancel")
 def cancel_common_factors(expr):
-    """(Σᵢ Nᵢ/Dᵢ) · G = Σᵢ Nᵢ · (G / Dᵢ), with each Dᵢ cancelled against a factor of G."""
+    """(Σᵢ Nᵢ/Dᵢ) · G = Σᵢ Nᵢ · (G / Dᵢ), with each Dᵢ (1 for some terms, not all)
+    cancelled against a factor of G."""
     parts = factors_of(expr)
     for index in range(len(parts) - 1):
         total, other = parts[index], parts[index + 1]
         if not isinstance(total, Add):
+            continue
+        if all(fraction(term, exact=True)[1] == 1 for term in total.args):
             continue
         terms = [_cancel_term(term, factors_of(other)) for term in total.args]
         if None in terms:
@@ -297,10 +324,8 @@ def cancel_common_factors(expr):
 
 def _cancel_term(term, available):
     numerator, denominator = fraction(term, exact=True)
-    if denominator == 1:
-        return None
     remaining = list(available)
-    for part in factors_of(denominator):
+    for part in factors_of(denominator) if denominator != 1 else []:
         if part not in remaining:
             return None
         remaining.remove(part)
@@ -313,12 +338,28 @@ def expand_and_collect(expr):
     rewritten = []
     for part in factors_of(expr):
         if isinstance(part, Add):
-            collected = factor(expand(part))
+            collected = _fewer_minus_signs(factor(expand(part)))
             if count_ops(collected) < count_ops(part):
                 part = collected
         rewritten.append(part)
     result = product(*rewritten)
     return None if result == expr else result
+
+
+def _fewer_minus_signs(expr):
+    """A factored product with its factors' signs chosen for reading: (y − a)(a − 1)
+    becomes (a − y)(1 − a); an odd flip is absorbed by a factor u − c → c − u."""
+    factors = factors_of(expr)
+    flips = [part.could_extract_minus_sign() and isinstance(part, Add) for part in factors]
+    factors = [-part if flip else part for part, flip in zip(factors, flips)]
+    if sum(flips) % 2:
+        for index, part in enumerate(factors):
+            if isinstance(part, Add) and any(term.is_number and term < 0 for term in part.args):
+                factors[index] = -part
+                break
+        else:
+            factors.insert(0, S.NegativeOne)
+    return Mul(*factors, evaluate=False) if len(factors) > 1 else factors[0]
 
 
 @rule("limit", CALCULUS)

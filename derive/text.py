@@ -7,9 +7,6 @@ from sympy.printing.str import StrPrinter
 from derive.registry import ACTIVATIONS
 from derive.symbols import a
 
-_SYMBOLS = {entry.function.__name__: entry.symbol for entry in ACTIVATIONS.values()}
-
-
 class TextPrinter(StrPrinter):
     """Plain text in reading order: σ'(z), dL_se/da, ∂z/∂w_j; products keep their order."""
 
@@ -32,7 +29,8 @@ class TextPrinter(StrPrinter):
         return super()._print_Function(expr)
 
     def _print_UndefinedFunction(self, expr):
-        return _SYMBOLS.get(expr.__name__, expr.__name__)
+        symbols = {entry.function.__name__: entry.symbol for entry in ACTIVATIONS.values()}
+        return symbols.get(expr.__name__, expr.__name__)
 
     def _print_Contains(self, expr):
         element, container = expr.args
@@ -42,6 +40,9 @@ class TextPrinter(StrPrinter):
         left = "(" if expr.left_open else "["
         right = ")" if expr.right_open else "]"
         return f"{left}{self._print(expr.start)}, {self._print(expr.end)}{right}"
+
+    def _print_Reals(self, expr):
+        return "(−∞, ∞)"
 
     def _print_Equality(self, expr):
         return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
