@@ -14,13 +14,33 @@ from pathlib import Path
 
 from derive.codegen import TEMPLATE as CODE_TEMPLATE
 from derive.codegen import module_context
+from derive.registry import default_losses
 from derive.render import render
 from derive.report import as_json
 from derive.sheet import render_sheet, sheet_context
 
-CODE_FILE = "logistic_regression.py"
-SHEET_FILES = {"solutions": "logistic_regression.tex",
-               "problems": "logistic_regression_problems.tex"}
+DEFAULT_STEM = "logistic_regression"
+SHEET_FILES = {"solutions": "{stem}.tex", "problems": "{stem}_problems.tex"}
+"""Sheet file names per variant, for a model whose files are named ``stem``."""
+
+
+def stem(model):
+    """The base of the file names for ``model``: the note's own choice (the sigmoid with
+    its default losses) is ``logistic_regression``; any other is named after the choice,
+    e.g. ``tanh_se`` or ``exp_se_poisson``."""
+    act = model.activation
+    names = tuple(loss.name for loss in model.losses)
+    if act.name == "sigmoid" and names == default_losses(act):
+        return DEFAULT_STEM
+    return "_".join((act.name, *names))
+
+
+def file_names(model):
+    """What ``derive build`` writes for ``model``: record, module, and the two sheets."""
+    base = stem(model)
+    record = "derivations.json" if base == DEFAULT_STEM else f"{base}_derivations.json"
+    sheets = {variant: name.format(stem=base) for variant, name in SHEET_FILES.items()}
+    return {"record": record, "code": f"{base}.py", **sheets}
 
 
 @dataclass(frozen=True)
@@ -37,11 +57,12 @@ def artefacts(derivations, model, info=None):
     The PDFs are compiled from the two sheets' sources (see ``derive.pdf``); they are
     build products, not compared by ``--check``.
     """
+    names = file_names(model)
     return [
-        Artefact("derivations.json", as_json(derivations)),
-        Artefact(CODE_FILE, python_module(derivations, model)),
-        *(Artefact(name, sheet_source(derivations, model, info, variant))
-          for variant, name in SHEET_FILES.items()),
+        Artefact(names["record"], as_json(derivations)),
+        Artefact(names["code"], python_module(derivations, model)),
+        *(Artefact(names[variant], sheet_source(derivations, model, info, variant))
+          for variant in SHEET_FILES),
     ]
 
 
@@ -52,7 +73,9 @@ def sheet_source(derivations, model, info, variant):
 
 def python_module(derivations, model):
     """The generated NumPy module's source."""
-    return render(CODE_TEMPLATE, module_context(derivations, model), "#")
+    context = module_context(derivations, model)
+    context["sheet"] = file_names(model)["solutions"].removesuffix(".tex") + ".pdf"
+    return render(CODE_TEMPLATE, context, "#")
 
 
 def write(folder, files):

@@ -49,12 +49,13 @@ def _parser():
     verify = commands.add_parser(
         "verify",
         help="prove every derivation step and list how each was verified",
-        description="Build every derivation of the note (sigmoid neuron, squared-error and "
-        "cross-entropy losses), verify each step, and print the chains with the rule and "
+        description="Build every derivation for the chosen neuron (by default the note's: "
+        "sigmoid with the squared-error and cross-entropy losses), verify each step, and print the chains with the rule and "
         "verification method of every step, then a summary line.",
     )
     verify.add_argument("--json", action="store_true",
                         help="print the steps as JSON (sympy srepr and LaTeX for both sides)")
+    _choice_options(verify)
     verify.set_defaults(run=_verify)
 
     build = commands.add_parser(
@@ -63,7 +64,9 @@ def _parser():
         description="Verify every derivation, then write into DIR: derivations.json, "
         "logistic_regression.py, logistic_regression.tex (solutions) and "
         "logistic_regression_problems.tex, and their PDFs when a LaTeX engine "
-        "(latexmk or pdflatex) is installed. With --check nothing is written: the "
+        "(latexmk or pdflatex) is installed. For another --activation/--loss choice the "
+        "names start with the choice instead (tanh_se.py, tanh_se.tex, "
+        "tanh_se_problems.tex, tanh_se_derivations.json). With --check nothing is written: the "
         "command fails with a unified diff when a text file in DIR differs from what "
         "would be generated (PDFs are build products and are not compared).",
     )
@@ -72,6 +75,7 @@ def _parser():
     build.add_argument("--check", action="store_true",
                        help="write nothing; exit 1 with a diff if DIR is stale")
     build.add_argument("--no-pdf", action="store_true", help="do not compile the PDFs")
+    _choice_options(build)
     _sheet_options(build)
     build.set_defaults(run=_build)
 
@@ -87,8 +91,10 @@ def _parser():
                        help="which sheet (default: solutions)")
     sheet.add_argument("-o", "--output", metavar="PATH", type=Path, default=None,
                        help="where to write it (default: generated/logistic_regression.tex, "
-                       "or generated/logistic_regression_problems.tex)")
+                       "or generated/logistic_regression_problems.tex; for another "
+                       "choice generated/CHOICE.tex, e.g. generated/tanh_se.tex)")
     sheet.add_argument("--no-pdf", action="store_true", help="do not compile a PDF")
+    _choice_options(sheet)
     _sheet_options(sheet)
     sheet.set_defaults(run=_sheet)
 
@@ -114,14 +120,39 @@ def _parser():
         "code",
         help="write only the generated NumPy module",
         description="Verify every derivation and write the NumPy module with the loss and "
-        "gradient functions (sigmoid, predict, loss_*, grad_*, value_and_grad_*).",
+        "gradient functions (the activation and its derivative, predict, loss_*, grad_*, "
+        "value_and_grad_*).",
     )
-    code.add_argument("-o", "--output", metavar="PATH", type=Path,
-                      default=DEFAULT_OUT / "logistic_regression.py",
-                      help="where to write it; '-' for standard output "
-                      "(default: %(default)s)")
+    code.add_argument("-o", "--output", metavar="PATH", type=Path, default=None,
+                      help="where to write it; '-' for standard output (default: "
+                      "generated/logistic_regression.py, or generated/CHOICE.py for "
+                      "another choice, e.g. generated/tanh_se.py)")
+    _choice_options(code)
     code.set_defaults(run=_code)
+
+    listing = commands.add_parser(
+        "list",
+        help="show the activations, the losses and which pairs are valid",
+        description="Show the registry: each activation with the interval of its values, "
+        "each loss with the outputs it needs and the labels it takes, and every valid "
+        "(activation, loss) pair with the file names 'derive build' gives it.",
+    )
+    listing.set_defaults(run=_list)
     return parser
+
+
+def _choice_options(parser):
+    group = parser.add_argument_group(
+        "which neuron",
+        "Default: the note's logistic regression (sigmoid; losses se and ce). "
+        "'derive list' shows every activation, loss and valid pair.",
+    )
+    group.add_argument("--activation", metavar="NAME", default="sigmoid",
+                       help="the activation a = act(z) (default: sigmoid)")
+    group.add_argument("--loss", metavar="NAME[,NAME]", default=None,
+                       type=lambda names: tuple(names.split(",")),
+                       help="the losses, comma-separated (default: the activation's "
+                       "usual ones: se,ce for the sigmoid, every valid loss otherwise)")
 
 
 def _sheet_options(parser):
@@ -141,12 +172,18 @@ def _fail(command, message, status=FAILED):
     raise _Exit(status)
 
 
-def _verified(command):
-    """(derivations, model), every step verified; a StepError becomes exit 1."""
+def _verified(command, arguments):
+    """(derivations, model) for the chosen neuron, every step verified; an invalid
+    choice is a usage error (exit 2), a StepError a failure (exit 1)."""
     from derive.derivations import derive_all
-    from derive.steps import StepError, default_model
+    from derive.model import Model
+    from derive.registry import InvalidChoice, choose
+    from derive.steps import StepError
 
-    model = default_model()
+    try:
+        model = Model(*choose(arguments.activation, arguments.loss))
+    except InvalidChoice as error:
+        _fail(command, error, USAGE)
     try:
         return derive_all(model), model
     except StepError as error:
@@ -166,7 +203,7 @@ def _info(command, arguments):
 def _verify(arguments):
     from derive.report import as_json, as_text
 
-    derivations, _ = _verified("verify")
+    derivations, _ = _verified("verify", arguments)
     sys.stdout.write(as_json(derivations) if arguments.json else as_text(derivations))
     return OK
 
@@ -202,28 +239,29 @@ def _read_text(command, path):
 
 
 def _code(arguments):
-    from derive.build import python_module, write_atomically
+    from derive.build import file_names, python_module, write_atomically
 
-    derivations, model = _verified("code")
+    derivations, model = _verified("code", arguments)
     source = python_module(derivations, model)
-    if str(arguments.output) == "-":
+    output = arguments.output or DEFAULT_OUT / file_names(model)["code"]
+    if str(output) == "-":
         sys.stdout.write(source)
         return OK
-    if arguments.output.is_dir():
-        _fail("code", f"-o {arguments.output} is a folder; give a file path", USAGE)
-    arguments.output.parent.mkdir(parents=True, exist_ok=True)
-    print(f"wrote {write_atomically(arguments.output, source)}")
+    if output.is_dir():
+        _fail("code", f"-o {output} is a folder; give a file path", USAGE)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    print(f"wrote {write_atomically(output, source)}")
     return OK
 
 
 def _sheet(arguments):
-    from derive.build import SHEET_FILES, sheet_source, write_atomically
+    from derive.build import file_names, sheet_source, write_atomically
 
     info = _info("sheet", arguments)
-    output = arguments.output or DEFAULT_OUT / SHEET_FILES[arguments.variant]
-    if output.is_dir():
-        _fail("sheet", f"-o {output} is a folder; give a file path", USAGE)
-    derivations, model = _verified("sheet")
+    if arguments.output is not None and arguments.output.is_dir():
+        _fail("sheet", f"-o {arguments.output} is a folder; give a file path", USAGE)
+    derivations, model = _verified("sheet", arguments)
+    output = arguments.output or DEFAULT_OUT / file_names(model)[arguments.variant]
     source = sheet_source(derivations, model, info, arguments.variant)
     if output.suffix == ".pdf":
         _compile("sheet", source, output, required=True)
@@ -236,13 +274,13 @@ def _sheet(arguments):
 
 
 def _build(arguments):
-    from derive.build import SHEET_FILES, artefacts, stale, write
+    from derive.build import SHEET_FILES, artefacts, file_names, stale, write
     from derive.report import summary_line
 
     info = _info("build", arguments)
     if arguments.out.exists() and not arguments.out.is_dir():
         _fail("build", f"--out {arguments.out} exists and is not a folder", USAGE)
-    derivations, model = _verified("build")
+    derivations, model = _verified("build", arguments)
     files = artefacts(derivations, model, info)
     if arguments.check:
         diffs = stale(arguments.out, files)
@@ -256,11 +294,35 @@ def _build(arguments):
         print(f"wrote {path}")
     if not arguments.no_pdf:
         sources = {artefact.name: artefact.text for artefact in files}
-        for name in SHEET_FILES.values():
+        for variant in SHEET_FILES:
+            name = file_names(model)[variant]
             pdf = (arguments.out / name).with_suffix(".pdf")
             if not _compile("build", sources[name], pdf, required=False):
                 break
     print(summary_line(derivations))
+    return OK
+
+
+def _list(arguments):
+    from derive.build import stem
+    from derive.model import Model
+    from derive.registry import ACTIVATIONS, LOSSES, choose, default_losses, valid_losses
+    from derive.text import text
+
+    print("Activations, a = act(z):")
+    for name, act in ACTIVATIONS.items():
+        print(f"  {name:<9} {act.title}; a in {text(act.output_range)}")
+    print("\nLosses, L(a, y):")
+    for name, entry in LOSSES.items():
+        print(f"  {name:<9} {entry.title}; needs a in {text(entry.requires)}, "
+              f"labels y in {text(entry.labels)}")
+    print("\nValid pairs (--activation NAME --loss NAME[,NAME]) and their file names:")
+    for name, act in ACTIVATIONS.items():
+        pairs = ", ".join(f"{loss_name} ({stem(Model(*choose(name, [loss_name])))})"
+                          for loss_name in valid_losses(act))
+        print(f"  {name:<9} {pairs}")
+        print(f"  {'':<9} default --loss {','.join(default_losses(act))} "
+              f"({stem(Model(*choose(name)))})")
     return OK
 
 

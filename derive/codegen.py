@@ -10,14 +10,16 @@ Conventions of the code: z = X @ w + b; δ = ∂L/∂b = ∂L/∂z per sample (�
 ∂L/∂w_j = δ · x_j, which is also checked as a Step.
 """
 
-from sympy import Derivative, Symbol
+from sympy import Derivative, Interval, S, Symbol
 
 from derive.numbering import cite, equation_numbers
 from derive.numpy_printer import print_block, print_numpy, print_scalar
+from derive.registry import label_range
 from derive.rules import evaluated, product, replace_exactly
 from derive.stable import PRIMITIVES
 from derive.steps import Step, StepError
 from derive.symbols import a, b, w_j, x_j, y, z
+from derive.text import text
 
 TEMPLATE = "logistic_regression.py.jinja"
 HARD_ARGUMENT = Symbol("u", real=True)
@@ -45,20 +47,37 @@ def module_context(derivations, model):
     output = inline_primitives(stable_form(a, model))
     slope = inline_primitives(stable_form(by_label["da-dz"].rhs, model))
     losses = [_loss(loss, by_label, numbers, model) for loss in model.losses]
-    functions = ["sigmoid", "sigmoid_prime", "predict_proba", "predict"]
+    output_name = "predict_proba" if act.classes == (0, 1) else "forward"
+    functions = [act.name, f"{act.name}_prime", "predict"]
+    if act.classes:
+        functions.append(output_name)
     for loss in losses:
         functions += [f"{kind}_{loss['name']}" for kind in ("loss", "grad", "value_and_grad")]
     return {
         "activation": act.title,
+        "heading": act.heading,
+        "name": act.name,
+        "symbol": act.symbol,
+        "prime_text": text(by_label["act-prime"].rhs),
+        "classes": list(act.classes) if act.classes else None,
+        "output_name": output_name,
+        "may_overflow": may_overflow(act),
         "exports": sorted(functions),
         "output": _forms(output),
         "output_cites": cite(numbers, "def-output", "def-act"),
         "slope": _forms(slope),
         "slope_cites": cite(numbers, "act-prime", "da-dz"),
-        "prediction": print_numpy(by_label["prediction"].rhs),
-        "prediction_cites": cite(numbers, "prediction"),
+        "prediction": print_numpy(by_label["prediction"].rhs) if act.classes else "",
+        "prediction_cites": cite(numbers, "prediction") if act.classes else "",
         "losses": losses,
     }
+
+
+def may_overflow(act):
+    """True when the output a = act(z) is unbounded: then some finite z give a result
+    beyond the float range, and the generated code must say so rather than return inf.
+    Such a module computes a single sample with NumPy too (no ``math`` exceptions)."""
+    return not act.output_range.is_subset(Interval(-1, 1))
 
 
 def inline_primitives(expr):
@@ -69,10 +88,10 @@ def inline_primitives(expr):
     return expr
 
 
-def _forms(*exprs):
+def _forms(*exprs, scalar=print_scalar):
     """Array code and one-sample code for ``exprs``, common work computed once."""
     forms = {}
-    for kind, printer in (("array", print_numpy), ("scalar", print_scalar)):
+    for kind, printer in (("array", print_numpy), ("scalar", scalar)):
         assignments, results = print_block(exprs, printer=printer)
         forms[kind] = {"assignments": assignments, "results": results}
     return forms
@@ -89,16 +108,29 @@ def _loss(loss, by_label, numbers, model):
     delta = stable_form(grad_b.rhs, model)
     hard = _hard_label_forms(value, delta, model, loss)
     value, delta = inline_primitives(value), inline_primitives(delta)
+    labels = label_range(model.activation, loss)
+    scalar = print_numpy if may_overflow(model.activation) else print_scalar
     return {
         "name": name,
         "title": loss.title,
+        "labels": {"low": _bound(labels.inf), "high": _bound(labels.sup),
+                   "text": text(labels)},
         "value_cites": cite(numbers, f"def-L{name}"),
         "grad_cites": cite(numbers, f"grad-{name}-w", f"grad-{name}-b"),
-        "value": _forms(value),
-        "delta": _forms(delta),
-        "both": _forms(value, delta),
+        "value": _forms(value, scalar=scalar),
+        "delta": _forms(delta, scalar=scalar),
+        "both": _forms(value, delta, scalar=scalar),
         "hard": hard,
     }
+
+
+def _bound(end):
+    """An interval end as Python source: a number or ±math.inf."""
+    if end is S.Infinity:
+        return "math.inf"
+    if end is S.NegativeInfinity:
+        return "-math.inf"
+    return str(end)
 
 
 def _hard_label_forms(value, delta, model, loss):

@@ -45,12 +45,12 @@ def derive_all(model):
     book.section = "neuron"
     _neuron_definitions(book)
     _activation_facts(book)
-    _activation_derivative(book)
+    activation_derivative(book)
     _prediction_rule(book)
     book.section = "losses"
     for loss in model.losses:
         _loss_definition(book, loss)
-        _loss_derivative(book, loss)
+        loss_derivative(book, loss)
         for label_value in loss.label_cases:
             _label_case(book, loss, label_value)
     book.section = "gradients"
@@ -117,7 +117,7 @@ def _activation_facts(book):
         )
 
 
-def _activation_derivative(book):
+def activation_derivative(book):
     model = book.model
     act = model.activation
     derivation = book.start(f"Derivative of the {act.title}", "act-prime",
@@ -163,7 +163,7 @@ def _loss_definition(book, loss):
         "definition", model=book.model, of="loss")
 
 
-def _loss_derivative(book, loss):
+def loss_derivative(book, loss):
     model = book.model
     derivation = book.start((f"Derivative of the {loss.title} with respect to ", a),
                             f"dL{loss.name}-da", Derivative(loss.symbol, a))

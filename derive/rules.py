@@ -199,10 +199,12 @@ def _unfold_at(model, argument):
 
 @rule(CHAIN_RULE, CHAIN_RULE)
 def chain_rule(expr, *, model, loss, parameter):
-    """∂L/∂p = dL/da · ∂a/∂z · ∂z/∂p, since L depends on p only through a(z(p))."""
+    """∂L/∂p = dL/da · ∂a/∂z · ∂z/∂p, since L depends on p only through a(z(p))
+    (for p = z itself the last factor is 1)."""
     if expr != Derivative(loss.symbol, parameter):
         return None
-    return product(Derivative(loss.symbol, a), Derivative(a, z), Derivative(z, parameter))
+    last = S.One if parameter == z else Derivative(z, parameter)
+    return product(Derivative(loss.symbol, a), Derivative(a, z), last)
 
 
 @rule(DIFFERENTIATE, DIFFERENTIATE)

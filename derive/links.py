@@ -1,0 +1,74 @@
+"""The canonical-link table: for which (activation, loss) pairs ∂L/∂z is just a − y.
+
+For every valid pair the engine derives δ = ∂L/∂z = dL/da · da/dz (each factor by the
+rules, as on the sheets) and then tries the step δ = a − y. A pair is *canonical* when
+that step is proved; otherwise the verifier's counterexample shows it false. Nothing in
+the table is typed in: the sigmoid with the cross-entropy, the identity with the
+squared error and the exponential with the Poisson likelihood come out canonical because
+the loss is the negative log-likelihood whose natural parameter is z (a generalised
+linear model with its canonical link), so da/dz cancels the curvature of the loss.
+"""
+
+from dataclasses import dataclass
+
+from sympy import Derivative
+
+from derive.derivations import Book, activation_derivative, loss_derivative
+from derive.model import Model
+from derive.registry import ACTIVATIONS, LOSSES, valid_losses
+from derive.steps import Step, StepError
+from derive.symbols import a, y, z
+
+
+@dataclass(frozen=True)
+class Link:
+    """One valid pair: δ = ∂L/∂z as derived, and whether δ = a − y holds.
+
+    ``counterexample`` is the point and the two sides where it fails (None when it
+    holds); ``derivation`` is the chain that produced δ.
+    """
+
+    activation: str
+    loss: str
+    derivation: object
+    canonical: bool
+    counterexample: dict | None
+
+    @property
+    def delta(self):
+        return self.derivation.rhs
+
+
+def delta_derivation(book, loss):
+    """δ = ∂L/∂z = dL/da · da/dz, the factors substituted from earlier results."""
+    derivation = book.start(("Derivative of the ", loss.title, " with respect to ", z),
+                            f"dL{loss.name}-dz", Derivative(loss.symbol, z))
+    derivation.apply("chain rule", model=book.model, loss=loss, parameter=z)
+    for label in (f"dL{loss.name}-da", "da-dz"):
+        result = book[label]
+        derivation.apply("substitute", old=result.lhs, new=result.rhs, detail=label)
+    derivation.apply("cancel common factors", optional=True)
+    derivation.apply("expand and collect", optional=True)
+    return derivation
+
+
+def canonical_links():
+    """A ``Link`` for every valid pair of the registry, in registry order."""
+    links = []
+    for name, act in ACTIVATIONS.items():
+        model = Model(act, tuple(LOSSES[loss_name] for loss_name in valid_losses(act)))
+        book = Book(model)
+        activation_derivative(book)
+        for loss in model.losses:
+            loss_derivative(book, loss)
+            links.append(_link(name, loss, delta_derivation(book, loss), model))
+    return links
+
+
+def _link(name, loss, derivation, model):
+    try:
+        Step(derivation.rhs, a - y, "canonical link", model=model, derivation=derivation.title)
+    except StepError as error:
+        counterexample = {"point": error.point, "values": error.values}
+        return Link(name, loss.name, derivation, False, counterexample)
+    return Link(name, loss.name, derivation, True, None)
