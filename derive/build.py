@@ -14,10 +14,12 @@ from pathlib import Path
 
 from derive.codegen import TEMPLATE as CODE_TEMPLATE
 from derive.codegen import module_context
+from derive.figure import load_module, plot, saturation_data
+from derive.links import canonical_links
 from derive.registry import default_losses
 from derive.render import render
 from derive.report import as_json
-from derive.sheet import render_sheet, sheet_context
+from derive.sheet import render_sheet, sheet_context, shows_saturation
 
 DEFAULT_STEM = "logistic_regression"
 SHEET_FILES = {"solutions": "{stem}.tex", "problems": "{stem}_problems.tex"}
@@ -51,24 +53,59 @@ class Artefact:
     text: str
 
 
-def artefacts(derivations, model, info=None):
+def artefacts(derivations, model, info=None, extras=None):
     """Every text file the build produces for these derivations, in a fixed order.
 
-    The PDFs are compiled from the two sheets' sources (see ``derive.pdf``); they are
-    build products, not compared by ``--check``.
+    ``extras`` (from ``sheet_extras``) are the canonical-link table and the saturation
+    figure's data; computed here when not given. The PDFs and the figure's PNG are
+    build products compiled from these (see ``derive.pdf``), not compared by ``--check``.
     """
     names = file_names(model)
+    module = python_module(derivations, model)
+    extras = extras or sheet_extras(derivations, model, module)
     return [
         Artefact(names["record"], as_json(derivations)),
-        Artefact(names["code"], python_module(derivations, model)),
-        *(Artefact(names[variant], sheet_source(derivations, model, info, variant))
+        Artefact(names["code"], module),
+        *(Artefact(names[variant], sheet_source(derivations, model, info, variant, extras))
           for variant in SHEET_FILES),
     ]
 
 
-def sheet_source(derivations, model, info, variant):
+@dataclass(frozen=True)
+class SheetExtras:
+    """What a sheet shows beyond its own derivations: the canonical-link table, and for
+    the note's comparison the saturation figure's data and file name (else None)."""
+
+    links: list
+    saturation: object = None
+    figure: str | None = None
+
+
+def sheet_extras(derivations, model, module=None):
+    """The canonical-link table and, for the note's model, the figure's data (computed
+    by running the generated module ``module``)."""
+    links = canonical_links()
+    if not shows_saturation(model):
+        return SheetExtras(links)
+    module = module or python_module(derivations, model)
+    data = saturation_data(load_module(module))
+    return SheetExtras(links, data, f"{stem(model)}_saturation.png")
+
+
+def sheet_source(derivations, model, info, variant, extras=None):
     """The LaTeX source of one sheet variant."""
-    return render_sheet(sheet_context(derivations, model, info, variant))
+    extras = extras or sheet_extras(derivations, model)
+    return render_sheet(sheet_context(derivations, model, info, variant, extras))
+
+
+def draw_figure(extras, folder):
+    """Write the saturation figure into ``folder``; its path, or None when there is no
+    figure for this sheet or matplotlib is not installed."""
+    if extras.saturation is None:
+        return None
+    path = Path(folder) / extras.figure
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path if plot(extras.saturation, path) else None
 
 
 def python_module(derivations, model):

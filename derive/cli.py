@@ -255,33 +255,54 @@ def _code(arguments):
 
 
 def _sheet(arguments):
-    from derive.build import file_names, sheet_source, write_atomically
+    from derive.build import file_names, sheet_extras, sheet_source, write_atomically
 
     info = _info("sheet", arguments)
     if arguments.output is not None and arguments.output.is_dir():
         _fail("sheet", f"-o {arguments.output} is a folder; give a file path", USAGE)
     derivations, model = _verified("sheet", arguments)
     output = arguments.output or DEFAULT_OUT / file_names(model)[arguments.variant]
-    source = sheet_source(derivations, model, info, arguments.variant)
+    extras = sheet_extras(derivations, model)
+    source = sheet_source(derivations, model, info, arguments.variant, extras)
+    figures = _figure("sheet", extras, output.parent, arguments.variant == "solutions")
     if output.suffix == ".pdf":
-        _compile("sheet", source, output, required=True)
+        _compile("sheet", source, output, required=True, resources=figures)
         return OK
     output.parent.mkdir(parents=True, exist_ok=True)
     print(f"wrote {write_atomically(output, source)}")
     if not arguments.no_pdf:
-        _compile("sheet", source, output.with_suffix(".pdf"), required=False)
+        _compile("sheet", source, output.with_suffix(".pdf"), required=False,
+                 resources=figures)
     return OK
 
 
+def _figure(command, extras, folder, wanted=True):
+    """Draw the saturation figure into ``folder`` when the sheet has one; the files to
+    give LaTeX (none when matplotlib is missing: the sheet then says it was skipped)."""
+    from derive.build import draw_figure
+
+    if not wanted or extras.saturation is None:
+        return []
+    path = draw_figure(extras, folder)
+    if path is None:
+        print(f"derive {command}: matplotlib is not installed, so the saturation figure "
+              "was skipped (the sheet says so); pip install matplotlib to draw it",
+              file=sys.stderr)
+        return []
+    print(f"wrote {path}")
+    return [path]
+
+
 def _build(arguments):
-    from derive.build import SHEET_FILES, artefacts, file_names, stale, write
+    from derive.build import SHEET_FILES, artefacts, file_names, sheet_extras, stale, write
     from derive.report import summary_line
 
     info = _info("build", arguments)
     if arguments.out.exists() and not arguments.out.is_dir():
         _fail("build", f"--out {arguments.out} exists and is not a folder", USAGE)
     derivations, model = _verified("build", arguments)
-    files = artefacts(derivations, model, info)
+    extras = sheet_extras(derivations, model)
+    files = artefacts(derivations, model, info, extras)
     if arguments.check:
         diffs = stale(arguments.out, files)
         if diffs:
@@ -292,12 +313,13 @@ def _build(arguments):
         return OK
     for path in write(arguments.out, files):
         print(f"wrote {path}")
+    figures = _figure("build", extras, arguments.out)
     if not arguments.no_pdf:
         sources = {artefact.name: artefact.text for artefact in files}
         for variant in SHEET_FILES:
             name = file_names(model)[variant]
             pdf = (arguments.out / name).with_suffix(".pdf")
-            if not _compile("build", sources[name], pdf, required=False):
+            if not _compile("build", sources[name], pdf, required=False, resources=figures):
                 break
     print(summary_line(derivations))
     return OK
@@ -326,7 +348,7 @@ def _list(arguments):
     return OK
 
 
-def _compile(command, source, pdf, required):
+def _compile(command, source, pdf, required, resources=()):
     """Compile ``source`` to ``pdf``; without an engine, say how to get one."""
     from derive.pdf import INSTALL_HINT, LatexError, compile_pdf, engine
 
@@ -336,7 +358,7 @@ def _compile(command, source, pdf, required):
         print(f"derive {command}: {INSTALL_HINT}", file=sys.stderr)
         return False
     try:
-        compile_pdf(source, pdf)
+        compile_pdf(source, pdf, resources=resources)
     except LatexError as error:
         _fail(command, error)
     print(f"wrote {pdf}")

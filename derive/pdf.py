@@ -47,8 +47,11 @@ class LatexRun:
     aux: str
 
 
-def compile_pdf(tex, destination, timeout=180):
-    """Compile the LaTeX source ``tex`` into the PDF ``destination``; return a LatexRun."""
+def compile_pdf(tex, destination, timeout=180, resources=()):
+    """Compile the LaTeX source ``tex`` into the PDF ``destination``; return a LatexRun.
+
+    ``resources`` are files the source includes (a figure), copied beside it first.
+    """
     command = engine()
     if command is None:
         raise LatexError(INSTALL_HINT)
@@ -56,6 +59,8 @@ def compile_pdf(tex, destination, timeout=180):
     with tempfile.TemporaryDirectory(prefix="derive-latex-") as scratch:
         source = Path(scratch) / "sheet.tex"
         source.write_text(tex, encoding="utf-8")
+        for resource in resources:
+            shutil.copyfile(resource, Path(scratch) / Path(resource).name)
         environment = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
         runs = (
             [["latexmk", "-pdf", f"-pdflatex=pdflatex {_FLAGS} %O %S", "-quiet", source.name]]

@@ -11,11 +11,13 @@ with the number its last line has in the solutions.
 """
 
 import mpmath
-from sympy import Basic, Integer
+from sympy import Basic, Float, Integer
 
 from derive.config import SheetInfo
+from derive.figure import TARGET
 from derive.latex import latex
 from derive.numbering import equation_numbers
+from derive.registry import ACTIVATIONS, LOSSES, label_range
 from derive.render import render
 from derive.rules import RULES
 from derive.symbols import a, y
@@ -24,8 +26,8 @@ from derive.verify import MIN_POINTS, NUMERIC
 TEMPLATE = "sheet.tex.jinja"
 VARIANTS = ("solutions", "problems")
 SECTIONS = {
-    "neuron": "Logistic regression",
-    "losses": "The two losses",
+    "neuron": "{heading}",
+    "losses": "The losses",
     "gradients": "Gradients",
 }
 RELATIONS = {"=": "=", "<": "<", ">": ">", "<=": r"\leq", ">=": r"\geq", "<=>": r"\iff"}
@@ -41,8 +43,13 @@ def escape(text):
     return "".join(_ESCAPES.get(character, character) for character in text)
 
 
-def sheet_context(derivations, model, info=None, variant="solutions"):
-    """Plain strings for the sheet template; nothing in it is a SymPy object."""
+def sheet_context(derivations, model, info=None, variant="solutions", extras=None):
+    """Plain strings for the sheet template; nothing in it is a SymPy object.
+
+    ``extras`` (``derive.build.SheetExtras``) brings the canonical-link table and the
+    saturation figure: its data, quoted in the text, and its file name, which the sheet
+    includes when that file lies next to it at compile time.
+    """
     if variant not in VARIANTS:
         raise ValueError(f"unknown sheet variant {variant!r}; use one of {VARIANTS}")
     info = info or SheetInfo()
@@ -51,7 +58,7 @@ def sheet_context(derivations, model, info=None, variant="solutions"):
     sections = [
         {
             "key": key,
-            "heading": heading,
+            "heading": heading.format(heading=model.activation.heading),
             "derivations": [_derivation(d, numbers) for d in derivations if d.section == key],
         }
         for key, heading in SECTIONS.items()
@@ -59,14 +66,53 @@ def sheet_context(derivations, model, info=None, variant="solutions"):
     return {
         "variant": variant,
         "info": {key: escape(value) for key, value in vars(info).items()},
-        "activation": {"title": escape(model.activation.title),
-                       "symbol": model.activation.latex},
-        "losses": {loss.name: {"title": escape(loss.title), "symbol": loss.latex}
-                   for loss in model.losses},
+        "activation": _activation(model.activation, by_label),
+        "losses": {loss.name: _loss(model.activation, loss) for loss in model.losses},
+        "loss_list": [_loss(model.activation, loss) for loss in model.losses],
         "numeric_points": MIN_POINTS,
         "numeric_steps": sum(step.method == NUMERIC for d in derivations for step in d.steps),
         "sections": sections,
-        "saturation": _saturation(by_label, model),
+        "saturation": _saturation(by_label, model, getattr(extras, "saturation", None)),
+        "links": [_link(link, model) for link in getattr(extras, "links", ())],
+        "figure": getattr(extras, "figure", None),
+    }
+
+
+def shows_saturation(model):
+    """True for the note's comparison: the sigmoid with both se and ce."""
+    names = {loss.name for loss in model.losses}
+    return model.activation.name == "sigmoid" and {"se", "ce"} <= names
+
+
+def _activation(act, by_label):
+    return {
+        "name": act.name,
+        "title": escape(act.title),
+        "symbol": act.latex,
+        "range": latex(act.output_range),
+        "probability": act.classes == (0, 1),
+        "classes": list(act.classes) if act.classes else None,
+        "symmetric": "act-symmetry" in by_label,
+    }
+
+
+def _loss(act, loss):
+    return {
+        "name": loss.name,
+        "title": escape(loss.title),
+        "symbol": loss.latex,
+        "labels": latex(label_range(act, loss)),
+    }
+
+
+def _link(link, model):
+    act, loss = ACTIVATIONS[link.activation], LOSSES[link.loss]
+    return {
+        "activation": f"${act.latex}$ ({escape(act.name)})",
+        "loss": f"{escape(loss.title)} ({escape(loss.name)})",
+        "delta": latex(link.delta),
+        "canonical": link.canonical,
+        "here": act == model.activation and loss in model.losses,
     }
 
 
@@ -112,8 +158,12 @@ def _justification(step):
     return phrase
 
 
-def _saturation(by_label, model):
-    """Numbers for the saturation remark, evaluated from the derived expressions."""
+def _saturation(by_label, model, training=None):
+    """Numbers for the saturation remark, evaluated from the derived expressions, and a
+    sentence on the training curves when their data is given; None unless the sheet is
+    the note's comparison."""
+    if not shows_saturation(model):
+        return None
     slope = by_label["da-dz"].rhs
     activation = model.activation.expression(-SATURATED_Z)
     values = {
@@ -124,7 +174,23 @@ def _saturation(by_label, model):
     for loss in model.losses:
         delta = by_label[f"grad-{loss.name}-b"].rhs
         values[f"delta_{loss.name}"] = _scientific(delta.subs({a: activation, y: Integer(1)}))
+    values["training"] = _training(training) if training is not None else ""
     return values
+
+
+def _training(data):
+    se, ce = data.below["se"], data.below["ce"]
+    start = ", ".join(f"{_scientific_text(data.curves[name][0])} ({name})"
+                      for name in ("se", "ce"))
+    text = (f"from mean losses {start}, the cross-entropy falls below {TARGET} after "
+            f"{ce} epochs, ")
+    if se is None:
+        return text + f"the squared error not within {len(data.curves['se']) - 1} epochs."
+    return text + f"the squared error only after {se}: {se / max(ce, 1):.0f} times later."
+
+
+def _scientific_text(value):
+    return f"${_scientific(Float(float(value)))}$"
 
 
 def _scientific(expr, digits=3):
