@@ -7,6 +7,7 @@ a folder with what would be written and returns unified diffs.
 """
 
 import difflib
+import functools
 import os
 import tempfile
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from derive.codegen import TEMPLATE as CODE_TEMPLATE
 from derive.codegen import module_context
 from derive.figure import load_module, plot, saturation_data
 from derive.links import canonical_links
-from derive.registry import default_losses
+from derive.registry import ACTIVATIONS, LOSSES, default_losses
 from derive.render import render
 from derive.report import as_json
 from derive.sheet import render_sheet, sheet_context, shows_saturation
@@ -84,12 +85,22 @@ class SheetExtras:
 def sheet_extras(derivations, model, module=None):
     """The canonical-link table and, for the note's model, the figure's data (computed
     by running the generated module ``module``)."""
-    links = canonical_links()
+    links = _links(tuple(ACTIVATIONS.values()), tuple(LOSSES.values()))
     if not shows_saturation(model):
         return SheetExtras(links)
     module = module or python_module(derivations, model)
-    data = saturation_data(load_module(module))
-    return SheetExtras(links, data, f"{stem(model)}_saturation.png")
+    return SheetExtras(links, _saturation(module), f"{stem(model)}_saturation.png")
+
+
+@functools.lru_cache(maxsize=4)
+def _links(activations, losses):
+    """The table for this registry content (the arguments are the cache key only)."""
+    return canonical_links()
+
+
+@functools.lru_cache(maxsize=4)
+def _saturation(module):
+    return saturation_data(load_module(module))
 
 
 def sheet_source(derivations, model, info, variant, extras=None):

@@ -27,11 +27,15 @@ HARD_ARGUMENT = Symbol("u", real=True)
 
 
 def stable_form(expr, model):
-    """``expr`` (in a, y, z) rewritten by the activation's stable rewrites, verified."""
+    """``expr`` (in a, y, z) rewritten by the activation's stable rewrites, verified.
+
+    An activation without rewrites for some part gets its plain definition there:
+    correct (verified), but only as stable as that definition."""
     rewritten = expr
     for pattern, replacement in model.activation.stable_rewrites:
         rewritten = replace_exactly(rewritten, pattern, replacement)
-    rewritten = evaluated(rewritten)
+    # Whatever no rewrite covered is computed from the activation's definition.
+    rewritten = evaluated(rewritten.subs(a, model.activation.expression(z)))
     Step(expr, rewritten, "stable form", model=model, derivation="code generation")
     return rewritten
 

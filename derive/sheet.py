@@ -108,8 +108,8 @@ def _loss(act, loss):
 def _link(link, model):
     act, loss = ACTIVATIONS[link.activation], LOSSES[link.loss]
     return {
-        "activation": f"${act.latex}$ ({escape(act.name)})",
-        "loss": f"{escape(loss.title)} ({escape(loss.name)})",
+        "activation": f"{escape(act.name)} ${act.latex}$",
+        "loss": f"{escape(loss.name)} ${loss.latex}$",
         "delta": latex(link.delta),
         "canonical": link.canonical,
         "here": act == model.activation and loss in model.losses,

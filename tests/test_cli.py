@@ -56,7 +56,7 @@ def test_output_is_identical_under_different_hash_seeds(tmp_path):
         build = run_derive("build", "--out", str(folder), "--no-pdf", seed=seed)
         assert verify.returncode == build.returncode == 0, verify.stderr + build.stderr
         files = {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
-        assert len(files) == 4
+        assert len(files) == 5  # with the saturation figure's PNG
         outputs[seed] = (verify.stdout, files)
     assert outputs["1"] == outputs["4242"]
 
@@ -87,7 +87,8 @@ def test_build_writes_then_check_passes_then_detects_staleness(tmp_path, capsys)
     assert main(["build", "--out", str(out), "--no-pdf"]) == 0
     written = sorted(path.name for path in out.iterdir())
     assert written == ["derivations.json", "logistic_regression.py",
-                       "logistic_regression.tex", "logistic_regression_problems.tex"]
+                       "logistic_regression.tex", "logistic_regression_problems.tex",
+                       "logistic_regression_saturation.png"]
     assert not [name for name in written if name.endswith(".tmp")]
     assert main(["build", "--out", str(out), "--check"]) == 0
     capsys.readouterr()

@@ -1,0 +1,289 @@
+"""Every valid (activation, loss) pair of the registry, with one parametrized suite.
+
+For each pair: the derivations verify; the generated module matches central finite
+differences on random data and a 60-digit mpmath reference, computed here from the
+registry's definitions (not from the generated code), at extreme pre-activations, in
+float64 and float32 without warnings; the solution sheet compiles. The canonical-link
+table is checked against the facts the issue states and against an independent
+symbolic computation. A test registers an activation of its own (an arctan squashing
+function) to show that one registry entry is all a new neuron needs.
+"""
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import warnings
+
+import mpmath
+import numpy as np
+import pytest
+from sympy import Interval, Lambda, Rational, atan, diff, lambdify, pi, simplify
+
+from derive import registry
+from derive.build import file_names, python_module, sheet_source, stem
+from derive.cli import main
+from derive.config import SheetInfo
+from derive.derivations import derive_all
+from derive.figure import load_module
+from derive.links import canonical_links
+from derive.model import Model
+from derive.registry import Activation, choose, label_range, valid_pairs
+from derive.pdf import compile_pdf, engine
+from derive.symbols import a, y, z
+from derive.verify import NUMERIC, SYMBOLIC
+
+PAIRS = valid_pairs()
+REQUIRE_LATEX = os.environ.get("DERIVE_REQUIRE_LATEX") == "1"
+EXTREME_Z = (-800.0, -100.0, -40.0, -5.0, -0.5, 0.0, 0.5, 5.0, 40.0, 100.0, 800.0)
+FLOAT_MAX = mpmath.mpf(np.finfo(np.float64).max)
+
+UNDERFLOWING_OUTPUT = {("softplus", "poisson"): -700.0}
+"""Known limit: softplus(z) underflows below about z = −745, and the Poisson loss needs
+log a and y/a; below this z the module raises ValueError (tested) instead of answering."""
+
+
+@pytest.fixture(scope="module", params=PAIRS, ids=lambda pair: "_".join(pair))
+def pair(request):
+    act_name, loss_name = request.param
+    model = Model(*choose(act_name, [loss_name]))
+    derivations = derive_all(model)
+    module = load_module(python_module(derivations, model), f"generated_{stem(model)}")
+    return model, derivations, module
+
+
+def _labels(model):
+    """Labels for the checks: both ends of the accepted interval (when finite) and
+    points inside it."""
+    labels = label_range(model.activation, model.losses[0])
+    low, high = labels.inf, labels.sup
+    values = [float(end) for end in (low, high) if end.is_finite]
+    inside = (0.3 if not low.is_finite else float(low) + 0.3,
+              2.5 if not high.is_finite else float(high) - 0.4)
+    return sorted({*values, *inside})
+
+
+def _reference(model):
+    """mpmath functions (z, y) → (L, ∂L/∂z) from the registry's definitions alone."""
+    loss = model.losses[0].expression(model.activation.expression(z), y)
+    value = lambdify((z, y), loss, modules="mpmath")
+    slope = lambdify((z, y), diff(loss, z), modules="mpmath")
+    return value, slope
+
+
+def test_every_step_of_every_pair_verifies(pair):
+    _, derivations, _ = pair
+    methods = [step.method for d in derivations for step in d.steps]
+    assert methods and set(methods) <= {SYMBOLIC, NUMERIC}
+    labels = {d.label for d in derivations}
+    assert {"def-act", "act-prime", "da-dz"} <= labels
+
+
+def test_code_matches_finite_differences(pair):
+    model, _, module = pair
+    name = model.losses[0].name
+    rng = np.random.default_rng(7)
+    m, n = 40, 3
+    X, w, b = rng.normal(size=(m, n)), rng.normal(size=n) * 0.5, 0.2
+    labels = _labels(model)
+    y_values = rng.choice(labels, size=m)
+    loss = getattr(module, f"loss_{name}")
+    _, dw, db = getattr(module, f"value_and_grad_{name}")(w, b, X, y_values)
+    step = 1e-6
+    numeric_dw = [(loss(w + step * e, b, X, y_values) - loss(w - step * e, b, X, y_values))
+                  / (2 * step) for e in np.eye(n)]
+    numeric_db = (loss(w, b + step, X, y_values) - loss(w, b - step, X, y_values)) / (2 * step)
+    np.testing.assert_allclose(dw, numeric_dw, rtol=1e-6, atol=1e-8)
+    assert db == pytest.approx(numeric_db, rel=1e-6, abs=1e-8)
+
+
+def test_code_matches_mpmath_at_extreme_inputs(pair):
+    """Per-sample loss and δ against 60 digits; where the exact value is beyond float64
+    the module must raise ValueError rather than return inf or nan."""
+    model, _, module = pair
+    act_name, name = model.activation.name, model.losses[0].name
+    value_of, slope_of = _reference(model)
+    value_and_grad = getattr(module, f"value_and_grad_{name}")
+    worst = 0.0
+    for label in _labels(model):
+        for z_value in EXTREME_Z:
+            with mpmath.workdps(60 + int(abs(z_value))):
+                exact = (value_of(mpmath.mpf(z_value), mpmath.mpf(label)),
+                         slope_of(mpmath.mpf(z_value), mpmath.mpf(label)))
+            inputs = (np.zeros(1), z_value, np.zeros((1, 1)), np.array([label]))
+            representable = all(abs(part) <= FLOAT_MAX for part in exact)
+            if not representable or z_value < UNDERFLOWING_OUTPUT.get((act_name, name), -1e9):
+                with pytest.raises(ValueError, match="not finite"):
+                    value_and_grad(*inputs, reduction="none")
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                loss, _, delta = value_and_grad(*inputs, reduction="none")
+            for got, want in ((loss[0], exact[0]), (delta[0], exact[1])):
+                error = abs(mpmath.mpf(float(got)) - want)
+                scale = max(abs(want), mpmath.mpf(2.0**-1022))
+                worst = max(worst, float(error / scale))
+                assert error <= 1e-13 * scale, (act_name, name, z_value, label, got, want)
+    assert worst < 1e-13
+
+
+def test_float32_stays_float32_and_quiet(pair):
+    model, _, module = pair
+    name = model.losses[0].name
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(20, 4)).astype(np.float32)
+    w = (rng.normal(size=4) * 3).astype(np.float32)
+    y_values = np.asarray(rng.choice(_labels(model), size=20), dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, dw, db = getattr(module, f"value_and_grad_{name}")(w, np.float32(0.1), X, y_values)
+    assert loss.dtype == dw.dtype == db.dtype == np.float32
+    assert np.isfinite(loss) and np.all(np.isfinite(dw)) and np.isfinite(db)
+
+
+def test_labels_outside_the_accepted_interval_are_refused(pair):
+    model, _, module = pair
+    labels = label_range(model.activation, model.losses[0])
+    outside = [float(labels.sup) + 1] if labels.sup.is_finite else []
+    outside += [float(labels.inf) - 1] if labels.inf.is_finite else []
+    outside += [math.nan, math.inf] if not outside else [math.nan]
+    grad = getattr(module, f"grad_{model.losses[0].name}")
+    for label in outside:
+        with pytest.raises(ValueError, match="labels must lie in"):
+            grad(np.zeros(2), 0.0, np.zeros((3, 2)), np.array([label] * 3))
+
+
+@pytest.fixture(scope="module")
+def latex_engine():
+    if engine() is None or shutil.which("pdftotext") is None:
+        message = "no LaTeX engine (latexmk/pdflatex) or pdftotext on PATH"
+        if REQUIRE_LATEX:
+            pytest.fail(message + " although DERIVE_REQUIRE_LATEX=1")
+        pytest.skip(message)
+
+
+def test_sheet_compiles(pair, latex_engine, tmp_path):
+    model, derivations, _ = pair
+    pdf = tmp_path / "sheet.pdf"
+    run = compile_pdf(sheet_source(derivations, model, SheetInfo(), "solutions"), pdf)
+    assert "Output written on" in run.log
+    assert "Overfull \\hbox" not in run.log
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert model.activation.title in re.sub(r"\s+", " ", text)
+
+
+# --- the canonical-link table -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def links():
+    return {(link.activation, link.loss): link for link in canonical_links()}
+
+
+def test_the_table_covers_every_valid_pair(links):
+    assert sorted(links) == sorted(PAIRS)
+
+
+def test_the_canonical_pairs_are_the_textbook_ones(links):
+    """The issue's facts: σ + ce, identity + se and exp + poisson collapse to a − y;
+    σ + se does not."""
+    assert links["sigmoid", "ce"].canonical
+    assert links["identity", "se"].canonical
+    assert links["exp", "poisson"].canonical
+    assert not links["sigmoid", "se"].canonical
+    assert links["sigmoid", "se"].counterexample["point"]
+
+
+def test_each_verdict_agrees_with_plain_differentiation(links):
+    """Independently of the engine's rules: ∂L/∂z by SymPy's diff, minus (a − y)."""
+    for (act_name, loss_name), link in links.items():
+        act, (loss,) = choose(act_name, [loss_name])
+        output = act.expression(z)
+        difference = simplify(diff(loss.expression(output, y), z) - (output - y))
+        assert (difference == 0) == link.canonical, (act_name, loss_name, difference)
+
+
+# --- the command line -----------------------------------------------------------------
+
+
+def test_invalid_pair_exits_2_naming_the_valid_losses(capsys):
+    assert main(["verify", "--activation", "tanh", "--loss", "ce"]) == 2
+    message = capsys.readouterr().err
+    assert "valid losses for tanh: se" in message
+    assert "needs a in (0, 1)" in message
+
+
+@pytest.mark.parametrize("arguments", [["--activation", "relu"], ["--loss", "hinge"],
+                                       ["--loss", "se,se"]])
+def test_unknown_choices_exit_2(arguments, capsys):
+    assert main(["code", "-o", "-", *arguments]) == 2
+    assert "derive code:" in capsys.readouterr().err
+
+
+def test_build_names_files_after_the_choice(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["build", "--activation", "tanh", "--loss", "se", "--out", str(out),
+                 "--no-pdf"]) == 0
+    assert sorted(path.name for path in out.iterdir()) == [
+        "tanh_se.py", "tanh_se.tex", "tanh_se_derivations.json", "tanh_se_problems.tex"]
+    assert main(["build", "--activation", "tanh", "--out", str(out), "--check"]) == 0
+    capsys.readouterr()
+
+
+def test_list_shows_every_valid_pair(capsys):
+    assert main(["list"]) == 0
+    shown = capsys.readouterr().out
+    for act_name, loss_name in PAIRS:
+        assert f"{loss_name} ({act_name}_{loss_name})" in shown
+
+
+# --- one registry entry is enough ------------------------------------------------------
+
+
+@pytest.fixture
+def arctan_registered(monkeypatch):
+    """A squashing function of our own, a = 1/2 + atan(z)/π, registered for this test."""
+    entry = Activation(
+        name="arctan",
+        title="arctangent squashing function",
+        heading="An arctangent neuron",
+        function=registry.Function("atansq", real=True),
+        symbol="s",
+        latex=r"\operatorname{s}",
+        definition=Lambda(z, Rational(1, 2) + atan(z) / pi),
+        output_range=Interval.open(0, 1),
+        classes=(0, 1),
+    )
+    monkeypatch.setitem(registry.ACTIVATIONS, "arctan", entry)
+    return entry
+
+
+def test_a_new_activation_needs_only_its_registry_entry(arctan_registered, tmp_path,
+                                                        capsys):
+    assert main(["verify", "--activation", "arctan", "--loss", "ce"]) == 0
+    assert "steps verified" in capsys.readouterr().out
+    out = tmp_path / "out"
+    assert main(["build", "--activation", "arctan", "--loss", "ce", "--out", str(out),
+                 "--no-pdf"]) == 0
+    names = file_names(Model(*choose("arctan", ["ce"])))
+    module = load_module((out / names["code"]).read_text(), "generated_arctan")
+    assert "arctan" in module.__all__ and "grad_ce" in module.__all__
+    rng = np.random.default_rng(11)
+    X, w, y_values = rng.normal(size=(30, 2)), np.array([0.7, -0.4]), rng.uniform(0, 1, 30)
+    _, dw, db = module.value_and_grad_ce(w, 0.1, X, y_values)
+    step = 1e-6
+    numeric = [(module.loss_ce(w + step * e, 0.1, X, y_values)
+                - module.loss_ce(w - step * e, 0.1, X, y_values)) / (2 * step)
+               for e in np.eye(2)]
+    np.testing.assert_allclose(dw, numeric, rtol=1e-6)
+    sheet = (out / names["solutions"]).read_text()
+    assert r"\operatorname{s}" in sheet and "arctan" in sheet
+
+
+def test_a_new_activation_sheet_compiles(arctan_registered, latex_engine, tmp_path):
+    model = Model(*choose("arctan", ["se"]))
+    run = compile_pdf(sheet_source(derive_all(model), model, SheetInfo(), "solutions"),
+                      tmp_path / "arctan.pdf")
+    assert "Output written on" in run.log
