@@ -294,7 +294,14 @@ def _figure(command, extras, folder, wanted=True):
 
 
 def _build(arguments):
-    from derive.build import SHEET_FILES, artefacts, file_names, sheet_extras, stale, write
+    from derive.build import (
+        SHEET_FILES,
+        artefacts,
+        file_names,
+        sheet_extras,
+        stale,
+        write,
+    )
     from derive.report import summary_line
 
     info = _info("build", arguments)
@@ -328,7 +335,13 @@ def _build(arguments):
 def _list(arguments):
     from derive.build import stem
     from derive.model import Model
-    from derive.registry import ACTIVATIONS, LOSSES, choose, default_losses, valid_losses
+    from derive.registry import (
+        ACTIVATIONS,
+        LOSSES,
+        choose,
+        default_losses,
+        valid_losses,
+    )
     from derive.text import text
 
     print("Activations, a = act(z):")

@@ -47,7 +47,7 @@ class SaturationData:
 def load_module(source, name="generated_for_figure"):
     """The generated module's source, executed as a fresh module."""
     module = types.ModuleType(name)
-    exec(compile(source, f"<{name}>", "exec"), module.__dict__)  # our own generated text
+    exec(compile(source, f"<{name}>", "exec"), module.__dict__)  # noqa: S102 (our own text)
     return module
 
 

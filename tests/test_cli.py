@@ -61,7 +61,7 @@ def test_output_is_identical_under_different_hash_seeds(tmp_path):
     assert outputs["1"] == outputs["4242"]
 
 
-@pytest.mark.parametrize("command", [[], ["verify"], ["build"], ["code"], ["sheet"]])
+@pytest.mark.parametrize("command", [[], ["verify"], ["build"], ["code"], ["sheet"], ["list"]])
 def test_help_for_every_command(command, capsys):
     with pytest.raises(SystemExit) as exited:
         main([*command, "--help"])

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import warnings
 
 import mpmath
@@ -29,9 +30,9 @@ from derive.derivations import derive_all
 from derive.figure import load_module
 from derive.links import canonical_links
 from derive.model import Model
-from derive.registry import Activation, choose, label_range, valid_pairs
 from derive.pdf import compile_pdf, engine
-from derive.symbols import a, y, z
+from derive.registry import Activation, choose, label_range, valid_pairs
+from derive.symbols import y, z
 from derive.verify import NUMERIC, SYMBOLIC
 
 PAIRS = valid_pairs()
@@ -272,7 +273,7 @@ def test_a_new_activation_needs_only_its_registry_entry(arctan_registered, tmp_p
     assert "arctan" in module.__all__ and "grad_ce" in module.__all__
     rng = np.random.default_rng(11)
     X, w, y_values = rng.normal(size=(30, 2)), np.array([0.7, -0.4]), rng.uniform(0, 1, 30)
-    _, dw, db = module.value_and_grad_ce(w, 0.1, X, y_values)
+    _, dw, _ = module.value_and_grad_ce(w, 0.1, X, y_values)
     step = 1e-6
     numeric = [(module.loss_ce(w + step * e, 0.1, X, y_values)
                 - module.loss_ce(w - step * e, 0.1, X, y_values)) / (2 * step)
@@ -287,3 +288,12 @@ def test_a_new_activation_sheet_compiles(arctan_registered, latex_engine, tmp_pa
     run = compile_pdf(sheet_source(derive_all(model), model, SheetInfo(), "solutions"),
                       tmp_path / "arctan.pdf")
     assert "Output written on" in run.log
+
+
+def test_module_passes_ruff(pair, tmp_path):
+    model, derivations, _ = pair
+    path = tmp_path / f"{stem(model)}.py"
+    path.write_text(python_module(derivations, model))
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(path)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

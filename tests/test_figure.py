@@ -1,0 +1,71 @@
+"""The saturation figure: its data (computed with the generated code) and both ways of
+building it, with matplotlib and without."""
+
+import builtins
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from derive.build import python_module
+from derive.cli import main
+from derive.figure import TARGET, load_module, plot, saturation_data
+
+
+@pytest.fixture(scope="module")
+def data(derivations, model):
+    return saturation_data(load_module(python_module(derivations, model)))
+
+
+def test_cross_entropy_escapes_saturation_ten_times_sooner(data):
+    se, ce = data.below["se"], data.below["ce"]
+    assert ce is not None and se is not None, data.below
+    assert se >= 10 * ce, data.below
+    # Both runs start saturated and wrong: the squared error sits near its plateau.
+    assert data.curves["se"][0] > 0.4 and data.curves["ce"][0] > 5
+
+
+def test_gradient_panel_shows_the_vanishing_factor(data):
+    """At y = 1 and z → −∞ the squared error's |δ| → 0 while the cross-entropy's → 1."""
+    left = data.z < -8
+    assert np.all(data.slopes["se"][left] < 1e-3)
+    assert np.all(data.slopes["ce"][left] > 0.999)
+
+
+def test_the_curves_reach_the_target_where_reported(data):
+    for name, epoch in data.below.items():
+        assert data.curves[name][epoch] < TARGET <= data.curves[name][:epoch].min()
+
+
+def test_plot_writes_a_png(data, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "figure.png"
+    assert plot(data, path)
+    assert path.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.fixture
+def without_matplotlib(monkeypatch):
+    real_import = builtins.__import__
+
+    def refuse(name, *arguments, **keywords):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError(f"No module named {name!r} (hidden by the test)")
+        return real_import(name, *arguments, **keywords)
+
+    monkeypatch.setattr(builtins, "__import__", refuse)
+
+
+def test_without_matplotlib_the_build_says_the_figure_was_skipped(without_matplotlib,
+                                                                  tmp_path, capsys):
+    out = tmp_path / "out"
+    pdf_wanted = shutil.which("latexmk") or shutil.which("pdflatex")
+    options = [] if pdf_wanted else ["--no-pdf"]
+    assert main(["build", "--out", str(out), *options]) == 0
+    assert "saturation figure was skipped" in capsys.readouterr().err
+    assert not list(out.glob("*.png"))
+    if pdf_wanted and shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(out / "logistic_regression.pdf"), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert "skipped because matplotlib is not" in " ".join(text.split())
