@@ -108,8 +108,8 @@ def _loss(act, loss):
 def _link(link, model):
     act, loss = ACTIVATIONS[link.activation], LOSSES[link.loss]
     return {
-        "activation": f"{escape(act.name)} ${act.latex}$",
-        "loss": f"{escape(loss.name)} ${loss.latex}$",
+        "activation": f"\\texttt{{{escape(act.name)}}}, $a \\in {latex(act.output_range)}$",
+        "loss": f"\\texttt{{{escape(loss.name)}}}, ${loss.latex}$",
         "delta": latex(link.delta),
         "canonical": link.canonical,
         "here": act == model.activation and loss in model.losses,
