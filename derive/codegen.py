@@ -16,7 +16,7 @@ from derive.numbering import cite, equation_numbers
 from derive.numpy_printer import print_block, print_numpy, print_scalar
 from derive.registry import label_range
 from derive.rules import evaluated, product, replace_exactly
-from derive.stable import PRIMITIVES
+from derive.stable import HELPERS, PRIMITIVES
 from derive.steps import Step, StepError
 from derive.symbols import a, b, w_j, x_j, y, z
 from derive.text import text
@@ -57,7 +57,7 @@ def module_context(derivations, model):
         functions.append(output_name)
     for loss in losses:
         functions += [f"{kind}_{loss['name']}" for kind in ("loss", "grad", "value_and_grad")]
-    return {
+    context = {
         "activation": act.title,
         "heading": act.heading,
         "name": act.name,
@@ -75,6 +75,10 @@ def module_context(derivations, model):
         "prediction_cites": cite(numbers, "prediction") if act.classes else "",
         "losses": losses,
     }
+    printed = repr(context)
+    context["helpers"] = [helper.code_name for helper in HELPERS
+                          if f"{helper.code_name}(" in printed]
+    return context
 
 
 def may_overflow(act):

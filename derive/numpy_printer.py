@@ -24,6 +24,9 @@ class _StableForms:
 
     where_form = max_form = ""
 
+    def _print_Log1pRatio(self, expr):
+        return f"{type(expr).code_name}({self._print(expr.args[0])})"
+
     def _print_Pow(self, expr, rational=False):
         return _reciprocal(self, expr) or super()._print_Pow(expr, rational)
 

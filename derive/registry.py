@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sympy import Function, Interval, Lambda, Mul, Rational, S, Symbol, exp, log, tanh
 from sympy.core.function import UndefinedFunction
 
-from derive.stable import Sigmoid, Softplus
+from derive.stable import LogSoftplus, Sigmoid, Softplus
 from derive.symbols import a, y, z
 
 
@@ -147,8 +147,13 @@ ACTIVATIONS = {
         definition=Lambda(z, log(1 + exp(z))),
         output_range=Interval.open(0, S.Infinity),
         stable_rewrites=(
+            # The Poisson δ = (1 − y/a)·σ(z) = σ(z) − y·e^{log σ(z) − log a}: no y/a,
+            # which overflows where softplus(z) underflows.
+            (Mul(Mul(exp(a) - 1, exp(-a), evaluate=False), 1 - y / a, evaluate=False),
+             Sigmoid(z) - y * exp(-Softplus(-z) - LogSoftplus(z))),
             # da/dz = (e^a − 1)·e^{−a} = σ(z), printed without e^{z} (which overflows).
             (Mul(exp(a) - 1, exp(-a), evaluate=False), Sigmoid(z)),
+            (log(a), LogSoftplus(z)),
             (a, Softplus(z)),
         ),
     ),

@@ -37,7 +37,6 @@ from sympy import (
     tanh,
 )
 from sympy.core.relational import Relational
-from sympy.core.sorting import default_sort_key
 
 from derive.symbols import a, b, rest, w_j, x_j, z
 
@@ -111,9 +110,16 @@ def replace_exactly(expr, old, new):
 def _same(expr, old):
     if expr == old:
         return True
-    if isinstance(expr, (Mul, Add)) and expr.func == old.func:
-        return sorted(expr.args, key=default_sort_key) == sorted(old.args, key=default_sort_key)
-    return False
+    if not (isinstance(expr, (Mul, Add)) and expr.func == old.func
+            and len(expr.args) == len(old.args)):
+        return False
+    unmatched = list(old.args)
+    for argument in expr.args:
+        match = next((other for other in unmatched if _same(argument, other)), None)
+        if match is None:
+            return False
+        unmatched.remove(match)
+    return True
 
 
 def evaluated(expr):

@@ -34,11 +34,43 @@ class Softplus(Function):
     body = Max(u, 0) + log1p(exp(-Abs(u)))
 
 
-PRIMITIVES = (Sigmoid, Softplus)
+class Log1pRatio(Function):
+    """log(1 + t) / t for t = e^{−|u|} ∈ (0, 1], which tends to 1 as t → 0.
+
+    Not inlined: the generated module computes it with a helper, ``_log1p_ratio``, that
+    returns the limit 1 where t has underflowed to 0 (there log1p(t)/t rounds to 1
+    anyway). The verifier uses the definition, which holds wherever t > 0.
+    """
+
+    nargs = 1
+    is_real = True
+    code_name = "_log1p_ratio"
+    definition = Lambda(u, log(1 + u) / u)
+
+
+class LogSoftplus(Function):
+    """log(softplus(u)); computed as log(u + log1p(t)) for u ≥ 0 and as
+    u + log(log1p(t)/t) for u < 0, with t = e^{−|u|}: finite and accurate even where
+    softplus(u) itself underflows (u below about −745)."""
+
+    nargs = 1
+    is_real = True
+    code_name = "_log_softplus"
+    definition = Lambda(u, log(log(1 + exp(u))))
+    body = Piecewise(
+        (log(u + log1p(exp(-Abs(u)))), u >= 0),
+        (u + log(Log1pRatio(exp(-Abs(u)))), True),
+    )
+
+
+PRIMITIVES = (Sigmoid, Softplus, LogSoftplus)
+"""Primitives whose bodies are inlined into the generated code."""
+HELPERS = (Log1pRatio,)
+"""Primitives that the generated module computes with a helper function of its own."""
 
 
 def unfold_primitives(expr):
     """``expr`` with every stable primitive replaced by its definition."""
-    for primitive in PRIMITIVES:
+    for primitive in (*PRIMITIVES, *HELPERS):
         expr = expr.replace(primitive, primitive.definition)
     return expr
