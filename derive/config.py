@@ -18,9 +18,10 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class SheetInfo:
-    """What the title block of a sheet shows."""
+    """What the title block of a sheet shows; an empty title becomes "Gradients of"
+    and the model's heading ("Gradients of logistic regression")."""
 
-    title: str = "Gradients of logistic regression"
+    title: str = ""
     author: str = ""
     course: str = ""
     date: str = ""

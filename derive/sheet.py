@@ -10,6 +10,8 @@ LaTeX's own (one per step line, in order); the problems variant tags each statem
 with the number its last line has in the solutions.
 """
 
+from dataclasses import replace
+
 import mpmath
 from sympy import Basic, Float, Integer
 
@@ -53,6 +55,9 @@ def sheet_context(derivations, model, info=None, variant="solutions", extras=Non
     if variant not in VARIANTS:
         raise ValueError(f"unknown sheet variant {variant!r}; use one of {VARIANTS}")
     info = info or SheetInfo()
+    if not info.title:
+        heading = model.activation.heading
+        info = replace(info, title=f"Gradients of {heading[0].lower()}{heading[1:]}")
     numbers = equation_numbers(derivations)
     by_label = {derivation.label: derivation for derivation in derivations}
     sections = [
