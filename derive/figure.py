@@ -105,7 +105,11 @@ def plot(data, path):
         axes.legend(frameon=False)
     figure.tight_layout()
     temporary = f"{path}.tmp.png"
-    figure.savefig(temporary, metadata={"Software": None})
-    pyplot.close(figure)
-    os.replace(temporary, path)
+    try:
+        figure.savefig(temporary, metadata={"Software": None})
+        os.replace(temporary, path)
+    finally:
+        pyplot.close(figure)
+        if os.path.exists(temporary):
+            os.remove(temporary)
     return True
