@@ -163,15 +163,17 @@ def latex_engine():
         pytest.skip(message)
 
 
-def test_sheet_compiles(pair, latex_engine, tmp_path):
+@pytest.mark.parametrize("variant", ["solutions", "problems"])
+def test_sheet_compiles(pair, variant, latex_engine, tmp_path):
     model, derivations, _ = pair
     pdf = tmp_path / "sheet.pdf"
-    run = compile_pdf(sheet_source(derivations, model, SheetInfo(), "solutions"), pdf)
+    run = compile_pdf(sheet_source(derivations, model, SheetInfo(), variant), pdf)
     assert "Output written on" in run.log
     assert "Overfull \\hbox" not in run.log
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"],
                           capture_output=True, text=True, check=True).stdout
-    assert model.activation.title in re.sub(r"\s+", " ", text)
+    heading = model.activation.heading
+    assert f"Gradients of {heading[0].lower()}{heading[1:]}" in re.sub(r"\s+", " ", text)
 
 
 # --- the canonical-link table -------------------------------------------------------
@@ -208,9 +210,11 @@ def test_each_verdict_agrees_with_plain_differentiation(links):
 # --- the command line -----------------------------------------------------------------
 
 
-def test_invalid_pair_exits_2_naming_the_valid_losses(capsys):
-    assert main(["verify", "--activation", "tanh", "--loss", "ce"]) == 2
+@pytest.mark.parametrize("command", ["verify", "build", "sheet", "code"])
+def test_invalid_pair_exits_2_naming_the_valid_losses(command, tmp_path, capsys):
+    assert main([command, "--activation", "tanh", "--loss", "ce"]) == 2
     message = capsys.readouterr().err
+    assert message.startswith(f"derive {command}: the binary cross-entropy (ce)")
     assert "valid losses for tanh: se" in message
     assert "needs a in (0, 1)" in message
 
