@@ -149,10 +149,10 @@ ACTIVATIONS = {
         stable_rewrites=(
             # The Poisson δ = (1 − y/a)·σ(z) = σ(z) − y·e^{log σ(z) − log a}: no y/a,
             # which overflows where softplus(z) underflows.
-            (Mul(Mul(exp(a) - 1, exp(-a), evaluate=False), 1 - y / a, evaluate=False),
+            (Mul(1 - exp(-a), 1 - y / a, evaluate=False),
              Sigmoid(z) - y * exp(-Softplus(-z) - LogSoftplus(z))),
-            # da/dz = (e^a − 1)·e^{−a} = σ(z), printed without e^{z} (which overflows).
-            (Mul(exp(a) - 1, exp(-a), evaluate=False), Sigmoid(z)),
+            # da/dz = 1 − e^{−a} = σ(z), without the cancellation 1 − e^{−a} has at small a.
+            (1 - exp(-a), Sigmoid(z)),
             (log(a), LogSoftplus(z)),
             (a, Softplus(z)),
         ),

@@ -284,21 +284,28 @@ def split_numerator(expr):
 
 @rule("recognise the activation", ALGEBRA, phrase="definition of the activation")
 def recognise_activation(expr, *, model):
-    """A factor g(z) that equals h(act(z)) is written h(act(z)) (solve a = act(z) for z)."""
+    """A factor g(z) that equals h(act(z)) is written h(act(z)) (solve a = act(z) for z);
+    the whole product is rewritten at once when that reads shorter."""
     activation = model.activation
     inverses = [inverse for inverse in solve(Eq(a, activation.expression(z)), z)
                 if _real_on(inverse, activation.output_range)]
     if len(inverses) != 1:
         return None
-    rewritten = []
-    for part in factors_of(expr):
-        substituted = part.subs(z, inverses[0])
-        through_output = min(expand(substituted), simplify(substituted), key=count_ops)
-        if through_output.free_symbols <= {a} and not through_output.is_number:
-            part = through_output.subs(a, activation(z))
-        rewritten.append(part)
+    rewritten = [_through_output(part, inverses[0], activation) for part in factors_of(expr)]
     result = product(*rewritten)
+    whole = _through_output(expr, inverses[0], activation)
+    if whole != expr and count_ops(whole) < count_ops(result):
+        result = whole
     return None if result == expr else result
+
+
+def _through_output(part, inverse, activation):
+    """``part`` as a function of act(z), when it is one; else ``part`` unchanged."""
+    substituted = part.subs(z, inverse)
+    through_output = min(expand(substituted), simplify(substituted), key=count_ops)
+    if through_output.free_symbols <= {a} and not through_output.is_number:
+        return through_output.subs(a, activation(z))
+    return part
 
 
 def _real_on(inverse, output_range):
