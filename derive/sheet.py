@@ -185,12 +185,15 @@ def _saturation(by_label, model, training=None):
 
 def _training(data):
     se, ce = data.below["se"], data.below["ce"]
+    epochs = len(data.curves["se"]) - 1
     start = ", ".join(f"{_scientific_text(data.curves[name][0])} ({name})"
                       for name in ("se", "ce"))
+    if ce is None:
+        return f"from mean losses {start}, neither loss falls below {TARGET} in {epochs} epochs."
     text = (f"from mean losses {start}, the cross-entropy falls below {TARGET} after "
             f"{ce} epochs, ")
     if se is None:
-        return text + f"the squared error not within {len(data.curves['se']) - 1} epochs."
+        return text + f"the squared error not within {epochs} epochs."
     return text + f"the squared error only after {se}: {se / max(ce, 1):.0f} times later."
 
 
