@@ -300,3 +300,26 @@ def test_module_passes_ruff(pair, tmp_path):
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(path)],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_prediction_follows_the_activation(pair):
+    """Classifiers return their two class labels split at z = 0 (the derived prediction
+    rule); regression neurons return a = act(z) itself."""
+    model, _, module = pair
+    act = model.activation
+    rng = np.random.default_rng(5)
+    X, w, b = rng.normal(size=(25, 3)), rng.normal(size=3), -0.2
+    z_values = X @ w + b
+    predicted = module.predict(w, b, X)
+    if act.classes:
+        low, high = act.classes
+        np.testing.assert_array_equal(predicted, np.where(z_values >= 0, high, low))
+        output = getattr(module, "predict_proba" if act.classes == (0, 1) else "forward")
+    else:
+        output = module.predict
+    expected = [float(act.expression(value)) for value in z_values]
+    np.testing.assert_allclose(output(w, b, X), expected, rtol=1e-14)
+    np.testing.assert_allclose(getattr(module, act.name)(z_values), expected, rtol=1e-14)
+    slope = lambdify(z, diff(act.expression(z), z), modules="mpmath")
+    np.testing.assert_allclose(getattr(module, f"{act.name}_prime")(z_values),
+                               [float(slope(value)) for value in z_values], rtol=1e-13)
