@@ -321,5 +321,7 @@ def test_prediction_follows_the_activation(pair):
     np.testing.assert_allclose(output(w, b, X), expected, rtol=1e-14)
     np.testing.assert_allclose(getattr(module, act.name)(z_values), expected, rtol=1e-14)
     slope = lambdify(z, diff(act.expression(z), z), modules="mpmath")
-    np.testing.assert_allclose(getattr(module, f"{act.name}_prime")(z_values),
-                               [float(slope(value)) for value in z_values], rtol=1e-13)
+    with mpmath.workdps(50):
+        exact = [float(slope(mpmath.mpf(value))) for value in z_values]
+    np.testing.assert_allclose(getattr(module, f"{act.name}_prime")(z_values), exact,
+                               rtol=1e-14)
