@@ -325,3 +325,16 @@ def test_prediction_follows_the_activation(pair):
         exact = [float(slope(mpmath.mpf(value))) for value in z_values]
     np.testing.assert_allclose(getattr(module, f"{act.name}_prime")(z_values), exact,
                                rtol=1e-14)
+
+
+def test_a_single_sample_agrees_with_a_batch_of_one(pair):
+    model, _, module = pair
+    value_and_grad = getattr(module, f"value_and_grad_{model.losses[0].name}")
+    rng = np.random.default_rng(9)
+    for label in _labels(model):
+        x, w = rng.normal(size=4), rng.normal(size=4)
+        single = value_and_grad(w, 0.3, x, label)
+        batch = value_and_grad(w, 0.3, x[None, :], np.array([label]), reduction="none")
+        assert single[0] == pytest.approx(batch[0][0], rel=1e-15, abs=1e-300)
+        np.testing.assert_allclose(single[1], batch[1][0], rtol=1e-15)
+        assert single[2] == pytest.approx(batch[2][0], rel=1e-15, abs=1e-300)
