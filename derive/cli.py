@@ -103,16 +103,21 @@ def _parser():
         help="check a derivation written by hand and find the first false step",
         description="Read a derivation written in LaTeX (an align/equation block, or "
         "lines each starting with '=') and check every consecutive equality with the "
-        "engine, in the note's model: a = σ(z), z = Σ w_j x_j + b, a' = σ'(z), and L "
-        "the chosen loss (L_se and L_ce may also be named). Each step is reported as "
+        "engine, in the chosen neuron's model (by default the note's: a = σ(z), "
+        "z = Σ w_j x_j + b, a' = σ'(z)), with L the chosen loss (L_se, L_ce, … may also "
+        "be named). Each step is reported as "
         "proved, checked numerically, or false with a counterexample point. Exit 0 when "
-        "every step holds, 1 when one does not, 2 when the input cannot be read.",
+        "every step holds, 1 when one does not, 2 when the input cannot be read or the "
+        "activation or loss is not a valid choice.",
     )
     check.add_argument("file", metavar="FILE", help="the derivation; '-' reads standard input")
-    check.add_argument("--loss", choices=("ce", "se"), default="ce",
-                       help="what a plain L means (default: ce, the cross-entropy)")
-    check.add_argument("--activation", choices=("sigmoid",), default="sigmoid",
-                       help="the activation a = act(z) (default: sigmoid)")
+    check.add_argument("--loss", metavar="NAME", default=None,
+                       help="what a plain L means (default: ce, the cross-entropy, where "
+                       "the activation allows it, else its first valid loss); every valid "
+                       "loss may also be named as L_{NAME}")
+    check.add_argument("--activation", metavar="NAME", default="sigmoid",
+                       help="the activation a = act(z) (default: sigmoid); its LaTeX "
+                       "command (\\sigma, \\tanh) with a prime is its derivative")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.set_defaults(run=_check)
 
@@ -212,13 +217,20 @@ def _check(arguments):
     from derive.check import as_json, as_text, check_chains, holds, read
     from derive.latex_input import LatexInputError
     from derive.model import Model
-    from derive.registry import activation, loss
+    from derive.registry import ACTIVATIONS, InvalidChoice, choose, valid_losses
 
     name = "<stdin>" if arguments.file == "-" else arguments.file
-    source = _read_text("check", arguments.file)
-    model = Model(activation(arguments.activation), (loss("se"), loss("ce")))
     try:
-        chains = read(source, model, arguments.loss)
+        valid = valid_losses(ACTIVATIONS[arguments.activation]) if (
+            arguments.activation in ACTIVATIONS) else ()
+        model = Model(*choose(arguments.activation, valid))
+        plain = arguments.loss or ("ce" if "ce" in valid else valid[0])
+        choose(arguments.activation, [plain])
+    except InvalidChoice as error:
+        _fail("check", error, USAGE)
+    source = _read_text("check", arguments.file)
+    try:
+        chains = read(source, model, plain)
     except LatexInputError as error:
         _fail("check", f"{name}: {error}", USAGE)
     results = check_chains(chains, model)

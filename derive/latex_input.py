@@ -6,12 +6,13 @@ vocabulary. Anything outside it is an error that names the line and column and s
 what was expected.
 
 Vocabulary (the note's meanings): a, b, y, z, x_j, w_j, e (Euler's number; e^{u} is
-the exponential), a' (= σ'(z)), \\sigma(u), \\sigma'(z), L and \\mathcal{L} with an
-optional subscript se or ce, \\log, \\ln, \\exp, \\frac, \\cdot, \\times, powers,
-parentheses with or without \\left/\\right, \\sum_{k \\neq j} w_k x_k (the rest of the
-weighted sum), and derivatives written \\frac{dL}{da}, \\frac{\\partial L}{\\partial w_j}
-or \\frac{d}{dz}(…) (which applies to the whole product that follows). Numbers are read
-exactly (0.5 is 1/2).
+the exponential), a' (= act'(z)), \\sigma(u) and \\sigma'(z) (the model's activation
+when it is the sigmoid, else the logistic sigmoid itself), \\tanh likewise, L and
+\\mathcal{L} with an optional subscript naming a loss, \\log, \\ln, \\exp, \\frac,
+\\cdot, \\times, powers, parentheses with or without \\left/\\right,
+\\sum_{k \\neq j} w_k x_k (the rest of the weighted sum), and derivatives written
+\\frac{dL}{da}, \\frac{\\partial L}{\\partial w_j} or \\frac{d}{dz}(…) (which applies to
+the whole product that follows). Numbers are read exactly (0.5 is 1/2).
 
 Limits keep hostile input cheap: at most ``MAX_CHARACTERS`` characters, nesting at
 most ``MAX_DEPTH`` deep, exponents at most ``MAX_EXPONENT`` in size, and a parse that
@@ -22,8 +23,9 @@ import re
 import time
 from dataclasses import dataclass
 
-from sympy import Derivative, E, Rational, S, exp, log
+from sympy import Derivative, E, Rational, S, exp, log, tanh
 
+from derive.stable import Sigmoid
 from derive.symbols import a, b, rest, w_j, x_j, y, z
 
 MAX_CHARACTERS = 20_000
@@ -37,8 +39,8 @@ SUBSCRIPTED = {("x", "j"): x_j, ("w", "j"): w_j}
 SPACING = {",", ";", "!", ":", " ", "quad", "qquad", "displaystyle", "textstyle",
            "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr",
            "Biggl", "Biggr", "nonumber", "notag"}
-FUNCTIONS = {"log": log, "ln": log, "exp": exp}
-KNOWN = ("a, a', b, y, z, x_j, w_j, e^{…}, L (or L_{se}, L_{ce}), \\sigma(…), "
+FUNCTIONS = {"log": log, "ln": log, "exp": exp, "tanh": tanh}
+KNOWN = ("a, a', b, y, z, x_j, w_j, e^{…}, L (or L_{se}, L_{ce}), \\sigma(…), \\tanh(…), "
          "\\log, \\ln, \\exp, \\frac, \\cdot")
 
 
@@ -272,10 +274,12 @@ class Parser:
             return self.left_right()
         if name in ("frac", "dfrac", "tfrac"):
             return self.fraction()
+        if f"\\{name}" == self.losses.activation.latex:
+            return self.activation(token)
         if name in FUNCTIONS:
             return FUNCTIONS[name](self.argument(name))
         if name == "sigma":
-            return self.sigma(token)
+            return self.activation(token, Sigmoid)
         if name == "mathcal":
             self.expect("symbol", "{", "'{' after \\mathcal")
             self.expect("letter", "L", "'L' (the only calligraphic letter read)")
@@ -287,7 +291,7 @@ class Parser:
             self.fail("\\partial is only read inside a derivative such as "
                       "\\frac{\\partial L}{\\partial w_j}", token)
         self.fail(f"unknown command \\{name}; the commands read are \\frac, \\cdot, \\times, "
-                  "\\left, \\right, \\log, \\ln, \\exp, \\sigma, \\mathcal, \\partial, \\sum",
+                  "\\left, \\right, \\log, \\ln, \\exp, \\tanh, \\sigma, \\mathcal, \\partial, \\sum",
                   token)
 
     def argument(self, name):
@@ -302,15 +306,18 @@ class Parser:
             self.fail(f"expected the argument of \\{name}, found {self.peek}")
         return self.factor()
 
-    def sigma(self, token):
+    def activation(self, token, function=None):
+        """The model's activation (or ``function``: \\sigma under another activation is
+        the logistic sigmoid), applied; with a prime, its derivative at z."""
+        name = token.text
+        function = function or self.losses.activation.function
         prime = self.accept("symbol", "'")
         if not (self.at("symbol", "(") or self.at("command", "left") or self.at("symbol", "{")):
-            self.fail("expected '(' after \\sigma")
-        argument = self.argument("sigma")
-        function = self.losses.activation.function
+            self.fail(f"expected '(' after \\{name}")
+        argument = self.argument(name)
         if prime:
             if argument != z:
-                self.fail("\\sigma' is read only at z: write \\sigma'(z)", token)
+                self.fail(f"\\{name}' is read only at z: write \\{name}'(z)", token)
             return Derivative(function(z), z)
         return function(argument)
 

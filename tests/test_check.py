@@ -136,6 +136,35 @@ def test_plain_l_follows_the_loss_option(tmp_path):
     assert main(["check", str(source)]) == 1
 
 
+TANH_CHAIN = r"""
+\begin{align*}
+\frac{\partial L}{\partial b}
+  &= \frac{dL}{da} \cdot \frac{\partial a}{\partial z} \cdot \frac{\partial z}{\partial b} \\
+  &= (a - y) \cdot \tanh'(z) \cdot 1 \\
+  &= (a - y) \cdot (1 - \tanh(z)^2) \\
+  &= (a - y) \cdot (1 - a^2)
+\end{align*}
+"""
+
+
+def test_another_activation_is_checked_in_its_own_model(tmp_path, capsys):
+    """With --activation tanh, \\tanh' is the activation's derivative and a = tanh z; the
+    sigmoid's a(1 − a) is then false."""
+    source = tmp_path / "tanh.tex"
+    source.write_text(TANH_CHAIN)
+    assert main(["check", str(source), "--activation", "tanh"]) == 0
+    source.write_text(TANH_CHAIN.replace("(1 - a^2)", "a (1 - a)"))
+    assert main(["check", str(source), "--activation", "tanh"]) == 1
+    assert "first at step 4" in capsys.readouterr().out
+
+
+def test_a_loss_the_activation_cannot_feed_is_a_usage_error(tmp_path, capsys):
+    source = tmp_path / "tanh.tex"
+    source.write_text(TANH_CHAIN)
+    assert main(["check", str(source), "--activation", "tanh", "--loss", "ce"]) == 2
+    assert "valid losses for tanh: se" in capsys.readouterr().err
+
+
 def test_readme_shows_real_output():
     readme = (ROOT / "README.md").read_text()
     section = readme.split("<!-- check-example -->", 1)[1]
