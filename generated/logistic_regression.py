@@ -325,7 +325,8 @@ class _Batch:
         with np.errstate(over="ignore", invalid="ignore"):  # reported below, with the culprit
             z = X @ self.w
             z += self.b
-        if not np.isfinite(z).all():
+        # A finite sum means every entry is finite (inf and nan propagate): one pass.
+        if not np.isfinite(np.add.reduce(z)) and not np.isfinite(z).all():
             self._explain_non_finite()
         return z
 
