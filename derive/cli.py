@@ -217,15 +217,15 @@ def _check(arguments):
     from derive.check import as_json, as_text, check_chains, holds, read
     from derive.latex_input import LatexInputError
     from derive.model import Model
-    from derive.registry import ACTIVATIONS, InvalidChoice, choose, valid_losses
+    from derive.registry import InvalidChoice, choose, valid_losses
 
     name = "<stdin>" if arguments.file == "-" else arguments.file
     try:
-        valid = valid_losses(ACTIVATIONS[arguments.activation]) if (
-            arguments.activation in ACTIVATIONS) else ()
-        model = Model(*choose(arguments.activation, valid))
+        act, _ = choose(arguments.activation)
+        valid = valid_losses(act)
         plain = arguments.loss or ("ce" if "ce" in valid else valid[0])
-        choose(arguments.activation, [plain])
+        choose(act.name, [plain])
+        model = Model(*choose(act.name, valid))
     except InvalidChoice as error:
         _fail("check", error, USAGE)
     source = _read_text("check", arguments.file)
