@@ -1,7 +1,8 @@
 """The note's derivations, produced by the rules from the registry entries.
 
 ``derive_all(model)`` returns every derivation in sheet order, each tagged with its
-section: "neuron" (z, the activation, its derivative, the prediction rule), "losses"
+section: "neuron" (z, the activation, its derivative, and for a classifier the
+prediction rule), "losses"
 (definitions, derivatives with respect to a, one-sided behaviour) and "gradients".
 Definitions are one-step derivations too, so every displayed equality is a Step.
 Nothing here states a finished chain: each link is what a rule makes of the previous
@@ -46,7 +47,8 @@ def derive_all(model):
     _neuron_definitions(book)
     _activation_facts(book)
     activation_derivative(book)
-    _prediction_rule(book)
+    if model.activation.classes:
+        _prediction_rule(book)
     book.section = "losses"
     for loss in model.losses:
         _loss_definition(book, loss)
