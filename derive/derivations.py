@@ -2,8 +2,8 @@
 
 ``derive_all(model)`` returns every derivation in sheet order, each tagged with its
 section: "neuron" (z, the activation, its derivative, and for a classifier the
-prediction rule), "losses"
-(definitions, derivatives with respect to a, one-sided behaviour) and "gradients".
+prediction rule), "losses" (definitions, derivatives with respect to a, one-sided
+behaviour) and "gradients".
 Definitions are one-step derivations too, so every displayed equality is a Step.
 Nothing here states a finished chain: each link is what a rule makes of the previous
 one, and facts about the activation (its value at 0, its symmetry, its limits) are
