@@ -54,22 +54,23 @@ class Artefact:
     text: str
 
 
-def artefacts(derivations, model, info=None, extras=None):
-    """Every text file the build produces for these derivations, in a fixed order.
+def artefacts(derivations, model, info=None):
+    """Every text file the build produces for these derivations, in a fixed order, and
+    the ``SheetExtras`` the sheets were made with (the figure is drawn from them).
 
-    ``extras`` (from ``sheet_extras``) are the canonical-link table and the saturation
-    figure's data; computed here when not given. The PDFs and the figure's PNG are
-    build products compiled from these (see ``derive.pdf``), not compared by ``--check``.
+    The PDFs and the figure's PNG are build products compiled from these (see
+    ``derive.pdf``), not compared by ``--check``.
     """
     names = file_names(model)
     module = python_module(derivations, model)
-    extras = extras or sheet_extras(derivations, model, module)
-    return [
+    extras = sheet_extras(derivations, model, module)
+    files = [
         Artefact(names["record"], as_json(derivations)),
         Artefact(names["code"], module),
         *(Artefact(names[variant], sheet_source(derivations, model, info, variant, extras))
           for variant in SHEET_FILES),
     ]
+    return files, extras
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,8 @@ def sheet_extras(derivations, model, module=None):
 
 @functools.lru_cache(maxsize=4)
 def _links(activations, losses):
-    """The table for this registry content (the arguments are the cache key only)."""
-    return canonical_links()
+    """The table for this registry content, computed once per content."""
+    return canonical_links(activations, losses)
 
 
 @functools.lru_cache(maxsize=4)

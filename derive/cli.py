@@ -50,8 +50,9 @@ def _parser():
         "verify",
         help="prove every derivation step and list how each was verified",
         description="Build every derivation for the chosen neuron (by default the note's: "
-        "sigmoid with the squared-error and cross-entropy losses), verify each step, and print the chains with the rule and "
-        "verification method of every step, then a summary line.",
+        "sigmoid with the squared-error and cross-entropy losses), verify each step, and "
+        "print the chains with the rule and verification method of every step, then a "
+        "summary line.",
     )
     verify.add_argument("--json", action="store_true",
                         help="print the steps as JSON (sympy srepr and LaTeX for both sides)")
@@ -66,8 +67,8 @@ def _parser():
         "logistic_regression_problems.tex, and their PDFs when a LaTeX engine "
         "(latexmk or pdflatex) is installed. For another --activation/--loss choice the "
         "names start with the choice instead (tanh_se.py, tanh_se.tex, "
-        "tanh_se_problems.tex, tanh_se_derivations.json). With --check nothing is written: the "
-        "command fails with a unified diff when a text file in DIR differs from what "
+        "tanh_se_problems.tex, tanh_se_derivations.json). With --check nothing is "
+        "written: the command fails with a unified diff when a text file in DIR differs from what "
         "would be generated (PDFs are build products and are not compared).",
     )
     build.add_argument("--out", metavar="DIR", type=Path, default=DEFAULT_OUT,
@@ -224,7 +225,7 @@ def _check(arguments):
         act, _ = choose(arguments.activation)
         valid = valid_losses(act)
         plain = arguments.loss or ("ce" if "ce" in valid else valid[0])
-        choose(act.name, [plain])
+        choose(act.name, [plain])  # only to refuse a plain L the activation cannot feed
         model = Model(*choose(act.name, valid))
     except InvalidChoice as error:
         _fail("check", error, USAGE)
@@ -306,22 +307,14 @@ def _figure(command, extras, folder, wanted=True):
 
 
 def _build(arguments):
-    from derive.build import (
-        SHEET_FILES,
-        artefacts,
-        file_names,
-        sheet_extras,
-        stale,
-        write,
-    )
+    from derive.build import SHEET_FILES, artefacts, file_names, stale, write
     from derive.report import summary_line
 
     info = _info("build", arguments)
     if arguments.out.exists() and not arguments.out.is_dir():
         _fail("build", f"--out {arguments.out} exists and is not a folder", USAGE)
     derivations, model = _verified("build", arguments)
-    extras = sheet_extras(derivations, model)
-    files = artefacts(derivations, model, info, extras)
+    files, extras = artefacts(derivations, model, info)
     if arguments.check:
         diffs = stale(arguments.out, files)
         if diffs:

@@ -10,7 +10,7 @@ Conventions of the code: z = X @ w + b; δ = ∂L/∂b = ∂L/∂z per sample (�
 ∂L/∂w_j = δ · x_j, which is also checked as a Step.
 """
 
-from sympy import Derivative, Interval, S, Symbol
+from sympy import Derivative, S, Symbol
 
 from derive.numbering import cite, equation_numbers
 from derive.numpy_printer import print_block, print_numpy, print_scalar
@@ -57,7 +57,7 @@ def module_context(derivations, model):
         functions.append(output_name)
     for loss in losses:
         functions += [f"{kind}_{loss['name']}" for kind in ("loss", "grad", "value_and_grad")]
-    context = {
+    return {
         "activation": act.title,
         "heading": act.heading,
         "name": act.name,
@@ -74,18 +74,22 @@ def module_context(derivations, model):
         "prediction": print_numpy(by_label["prediction"].rhs) if act.classes else "",
         "prediction_cites": cite(numbers, "prediction") if act.classes else "",
         "losses": losses,
+        "helpers": _helpers(act),
     }
-    printed = repr(context)
-    context["helpers"] = [helper.code_name for helper in HELPERS
-                          if f"{helper.code_name}(" in printed]
-    return context
+
+
+def _helpers(act):
+    """Code names of the helper primitives the activation's stable forms call."""
+    replacements = [inline_primitives(replacement) for _, replacement in act.stable_rewrites]
+    return [helper.code_name for helper in HELPERS
+            if any(replacement.has(helper) for replacement in replacements)]
 
 
 def may_overflow(act):
     """True when the output a = act(z) is unbounded: then some finite z give a result
     beyond the float range, and the generated code must say so rather than return inf.
     Such a module computes a single sample with NumPy too (no ``math`` exceptions)."""
-    return not act.output_range.is_subset(Interval(-1, 1))
+    return not (act.output_range.inf.is_finite and act.output_range.sup.is_finite)
 
 
 def inline_primitives(expr):

@@ -37,12 +37,6 @@ class SaturationData:
     curves: dict
     below: dict
 
-    def speedup(self):
-        """How many times sooner the cross-entropy reaches TARGET than the squared error
-        (None when either never does)."""
-        se, ce = self.below["se"], self.below["ce"]
-        return None if se is None or ce is None else se / max(ce, 1)
-
 
 def load_module(source, name="generated_for_figure"):
     """The generated module's source, executed as a fresh module."""

@@ -291,8 +291,8 @@ class Parser:
             self.fail("\\partial is only read inside a derivative such as "
                       "\\frac{\\partial L}{\\partial w_j}", token)
         self.fail(f"unknown command \\{name}; the commands read are \\frac, \\cdot, \\times, "
-                  "\\left, \\right, \\log, \\ln, \\exp, \\tanh, \\sigma, \\mathcal, \\partial, \\sum",
-                  token)
+                  "\\left, \\right, \\log, \\ln, \\exp, \\tanh, \\sigma, \\mathcal, "
+                  "\\partial, \\sum", token)
 
     def argument(self, name):
         if self.at("symbol", "(") or self.at("symbol", "["):

@@ -15,7 +15,7 @@ from sympy import Derivative
 
 from derive.derivations import Book, activation_derivative, loss_derivative
 from derive.model import Model
-from derive.registry import ACTIVATIONS, LOSSES, valid_losses
+from derive.registry import ACTIVATIONS, LOSSES, is_valid
 from derive.steps import Step, StepError
 from derive.symbols import a, y, z
 
@@ -52,16 +52,19 @@ def delta_derivation(book, loss):
     return derivation
 
 
-def canonical_links():
-    """A ``Link`` for every valid pair of the registry, in registry order."""
+def canonical_links(activations=None, losses=None):
+    """A ``Link`` for every valid pair of these entries (by default the registry's), in
+    registry order."""
+    activations = ACTIVATIONS.values() if activations is None else activations
+    losses = LOSSES.values() if losses is None else losses
     links = []
-    for name, act in ACTIVATIONS.items():
-        model = Model(act, tuple(LOSSES[loss_name] for loss_name in valid_losses(act)))
+    for act in activations:
+        model = Model(act, tuple(loss for loss in losses if is_valid(act, loss)))
         book = Book(model)
         activation_derivative(book)
         for loss in model.losses:
             loss_derivative(book, loss)
-            links.append(_link(name, loss, delta_derivation(book, loss), model))
+            links.append(_link(act.name, loss, delta_derivation(book, loss), model))
     return links
 
 

@@ -151,7 +151,7 @@ ACTIVATIONS = {
             # which overflows where softplus(z) underflows.
             (Mul(1 - exp(-a), 1 - y / a, evaluate=False),
              Sigmoid(z) - y * exp(-Softplus(-z) - LogSoftplus(z))),
-            # da/dz = 1 − e^{−a} = σ(z), without the cancellation 1 − e^{−a} has at small a.
+            # da/dz = 1 − e^{−a} = σ(z), without the cancellation at small a.
             (1 - exp(-a), Sigmoid(z)),
             (log(a), LogSoftplus(z)),
             (a, Softplus(z)),
@@ -232,23 +232,22 @@ class InvalidChoice(ValueError):
 
 def choose(activation_name, loss_names=None):
     """(activation, losses) for a valid choice; InvalidChoice says what is valid."""
+    from derive.text import text  # derive.text reads this registry: import it late
+
     if activation_name not in ACTIVATIONS:
         raise InvalidChoice(f"unknown activation {activation_name!r}; choose one of: "
                             f"{', '.join(ACTIVATIONS)}")
     act = ACTIVATIONS[activation_name]
     names = tuple(loss_names) if loss_names else default_losses(act)
-    from derive.text import text
-
     valid = valid_losses(act)
     for name in names:
         if name not in LOSSES:
-            raise InvalidChoice(f"unknown loss {name!r}; choose from: {', '.join(LOSSES)}")
+            raise InvalidChoice(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}")
         if name not in valid:
+            needs, takes = text(LOSSES[name].requires), text(act.output_range)
             raise InvalidChoice(
-                f"the {LOSSES[name].title} ({name}) needs a in {text(LOSSES[name].requires)}, "
-                f"but {act.name} takes values in {text(act.output_range)}; valid losses "
-                f"for {act.name}: "
-                f"{', '.join(valid)}")
+                f"the {LOSSES[name].title} ({name}) needs a in {needs}, but {act.name} takes "
+                f"values in {takes}; valid losses for {act.name}: {', '.join(valid)}")
     if len(set(names)) != len(names):
         raise InvalidChoice(f"a loss is named twice: {','.join(names)}")
     return act, tuple(LOSSES[name] for name in names)

@@ -1,9 +1,17 @@
-"""Shared fixtures: the note's model and its derivations, built (and verified) once."""
+"""Shared fixtures: the note's model and its derivations, built (and verified) once,
+and the LaTeX engine the PDF tests need."""
+
+import os
+import shutil
 
 import pytest
 
 from derive.derivations import derive_all
+from derive.pdf import engine
 from derive.steps import default_model
+
+REQUIRE_LATEX = os.environ.get("DERIVE_REQUIRE_LATEX") == "1"
+"""Set by .ci/run, which installs an engine: a missing one then fails instead of skipping."""
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +27,13 @@ def derivations(model):
 @pytest.fixture(scope="session")
 def by_label(derivations):
     return {derivation.label: derivation for derivation in derivations}
+
+
+@pytest.fixture(scope="session")
+def latex_engine():
+    if engine() is None or shutil.which("pdftotext") is None:
+        message = "no LaTeX engine (latexmk/pdflatex) or pdftotext on PATH"
+        if REQUIRE_LATEX:
+            pytest.fail(message + " although DERIVE_REQUIRE_LATEX=1")
+        pytest.skip(message)
+    return engine()

@@ -10,9 +10,7 @@ function) to show that one registry entry is all a new neuron needs.
 """
 
 import math
-import os
 import re
-import shutil
 import subprocess
 import sys
 import warnings
@@ -30,13 +28,12 @@ from derive.derivations import derive_all
 from derive.figure import load_module
 from derive.links import canonical_links
 from derive.model import Model
-from derive.pdf import compile_pdf, engine
+from derive.pdf import compile_pdf
 from derive.registry import Activation, choose, label_range, valid_pairs
 from derive.symbols import y, z
 from derive.verify import NUMERIC, SYMBOLIC
 
 PAIRS = valid_pairs()
-REQUIRE_LATEX = os.environ.get("DERIVE_REQUIRE_LATEX") == "1"
 EXTREME_Z = (-800.0, -100.0, -40.0, -5.0, -0.5, 0.0, 0.5, 5.0, 40.0, 100.0, 800.0)
 EXTREME_Z_FLOAT32 = (-100.0, -40.0, -5.0, -0.5, 0.0, 0.5, 5.0, 40.0, 100.0)
 
@@ -152,15 +149,6 @@ def test_labels_outside_the_accepted_interval_are_refused(pair):
     for label in outside:
         with pytest.raises(ValueError, match="labels must lie in"):
             grad(np.zeros(2), 0.0, np.zeros((3, 2)), np.array([label] * 3))
-
-
-@pytest.fixture(scope="module")
-def latex_engine():
-    if engine() is None or shutil.which("pdftotext") is None:
-        message = "no LaTeX engine (latexmk/pdflatex) or pdftotext on PATH"
-        if REQUIRE_LATEX:
-            pytest.fail(message + " although DERIVE_REQUIRE_LATEX=1")
-        pytest.skip(message)
 
 
 @pytest.mark.parametrize("variant", ["solutions", "problems"])

@@ -4,7 +4,6 @@ Compiling needs a LaTeX engine. Where none is installed these tests skip, except
 DERIVE_REQUIRE_LATEX=1 (set by .ci/run, which installs one): then they fail.
 """
 
-import os
 import re
 import shutil
 import subprocess
@@ -16,22 +15,10 @@ from derive.build import SHEET_FILES, sheet_source
 from derive.cli import main
 from derive.config import ConfigError, SheetInfo, load_info
 from derive.numbering import equation_numbers
-from derive.pdf import compile_pdf, engine
+from derive.pdf import compile_pdf
 from derive.sheet import escape
 from derive.steps import Derivation
 from derive.symbols import z
-
-REQUIRE_LATEX = os.environ.get("DERIVE_REQUIRE_LATEX") == "1"
-
-
-@pytest.fixture(scope="module")
-def latex_engine():
-    if engine() is None or shutil.which("pdftotext") is None:
-        message = "no LaTeX engine (latexmk/pdflatex) or pdftotext on PATH"
-        if REQUIRE_LATEX:
-            pytest.fail(message + " although DERIVE_REQUIRE_LATEX=1")
-        pytest.skip(message)
-    return engine()
 
 
 @pytest.fixture(scope="module")
