@@ -23,11 +23,19 @@ Conventions
 * Stable by construction: everything is computed from z and e^(-|z|); results are
   finite for every finite input and no floating-point warning is raised.
 * Speed: rows are processed in blocks of about ``BLOCK_BYTES`` of X, so that the
-  second product (X_blockᵀ δ) reads X from cache rather than memory; X is read once.
+  second product (δ_blockᵀ X_block) reads X from cache rather than memory; X is read
+  once. Blocks are shared among ``THREADS`` worker threads, which compute the products
+  with NumPy's own loops; in the calling thread (THREADS = 1, or a single block) BLAS
+  computes them. The sums are always added in the same order, so results do not depend
+  on THREADS beyond the rounding of the products (BLAS or not).
 * Bad input raises ValueError saying what is wrong and where.
 """
 
+import functools
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -51,9 +59,14 @@ _LABELS = {
 }
 """Per loss: the lowest and highest label, and the interval as text for messages."""
 BLOCK_BYTES = 6 * 2**20
-"""Bytes of X per block of rows: measured best on a 2-core EPYC (512 KiB L2 per core,
-32 MiB L3) with OpenBLAS, where smaller blocks lose its threading and larger ones fall
-out of cache (see bench/)."""
+"""Bytes of X per block of rows: the best of 2–8 MiB measured with bench/ on a 2-core
+EPYC (512 KiB L2 per core, 32 MiB L3) with two worker threads."""
+STRIPES = 16
+"""At most this many stripes of consecutive blocks: each is summed on its own and the
+stripes are added in order, whichever thread computed them."""
+THREADS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+           else os.cpu_count() or 1)
+"""Worker threads for calls of more than one block; 1 computes in the calling thread."""
 
 # --- the neuron -------------------------------------------------------------------
 
@@ -99,15 +112,18 @@ def loss_se(w, b, X, y, reduction="mean"):
         t1 = 1/(t0 + 1)
         return batch.single_loss((1/2)*(-t1*y*(1 if (z <= 0) else t0) + t1*(1 - y)*(1 if (z >= 0) else t0))**2)
     if batch.hard:
-        for u, s in batch.hard_blocks():
+        def hard_block(u, s):
             t0 = np.abs(u)
-            batch.add(loss=(1/2)*np.where(u >= 0, 1, np.exp(-2*t0))/(1 + np.exp(-t0))**2)
-        return batch.loss()
-    for z, y in batch.blocks():
+            return (1/2)*np.where(u >= 0, 1, np.exp(-2*t0))/(1 + np.exp(-t0))**2, None
+
+        return batch.loss(hard_block, hard=True)
+
+    def block(z, y):
         t0 = np.exp(-np.abs(z))
         t1 = 1/(t0 + 1)
-        batch.add(loss=(1/2)*(-t1*y*np.where(z <= 0, 1, t0) + t1*(1 - y)*np.where(z >= 0, 1, t0))**2)
-    return batch.loss()
+        return (1/2)*(-t1*y*np.where(z <= 0, 1, t0) + t1*(1 - y)*np.where(z >= 0, 1, t0))**2, None
+
+    return batch.loss(block)
 
 
 def grad_se(w, b, X, y, reduction="mean"):
@@ -122,19 +138,22 @@ def grad_se(w, b, X, y, reduction="mean"):
         t4 = 1/t1
         return batch.single_grad(t2*t3*(t2*t4*(1 - y) - t3*t4*y)/t1**2)
     if batch.hard:
-        for u, s in batch.hard_blocks():
+        def hard_block(u, s):
             t0 = np.abs(u)
             t1 = np.exp(-t0)
-            batch.add(delta=s*(np.where(u >= 0, 1, np.exp(-2*t0))*np.where(u <= 0, 1, t1)/(t1 + 1)**3))
-        return batch.grad()
-    for z, y in batch.blocks():
+            return None, s*(np.where(u >= 0, 1, np.exp(-2*t0))*np.where(u <= 0, 1, t1)/(t1 + 1)**3)
+
+        return batch.grad(hard_block, hard=True)
+
+    def block(z, y):
         t0 = np.exp(-np.abs(z))
         t1 = t0 + 1
         t2 = np.where(z >= 0, 1, t0)
         t3 = np.where(z <= 0, 1, t0)
         t4 = 1/t1
-        batch.add(delta=t2*t3*(t2*t4*(1 - y) - t3*t4*y)/t1**2)
-    return batch.grad()
+        return None, t2*t3*(t2*t4*(1 - y) - t3*t4*y)/t1**2
+
+    return batch.grad(block)
 
 
 def value_and_grad_se(w, b, X, y, reduction="mean"):
@@ -152,16 +171,18 @@ def value_and_grad_se(w, b, X, y, reduction="mean"):
         delta = t3*t4*t5/t1**2
         return (batch.single_loss(loss), *batch.single_grad(delta))
     if batch.hard:
-        for u, s in batch.hard_blocks():
+        def hard_block(u, s):
             t0 = np.abs(u)
             t1 = np.exp(-t0)
             t2 = t1 + 1
             t3 = np.where(u >= 0, 1, np.exp(-2*t0))
             loss = (1/2)*t3/t2**2
             delta = s*(t3*np.where(u <= 0, 1, t1)/t2**3)
-            batch.add(loss=loss, delta=delta)
-        return (batch.loss(), *batch.grad())
-    for z, y in batch.blocks():
+            return loss, delta
+
+        return batch.value_and_grad(hard_block, hard=True)
+
+    def block(z, y):
         t0 = np.exp(-np.abs(z))
         t1 = t0 + 1
         t2 = 1/t1
@@ -170,8 +191,9 @@ def value_and_grad_se(w, b, X, y, reduction="mean"):
         t5 = -t2*t3*y + t2*t4*(1 - y)
         loss = (1/2)*t5**2
         delta = t3*t4*t5/t1**2
-        batch.add(loss=loss, delta=delta)
-    return (batch.loss(), *batch.grad())
+        return loss, delta
+
+    return batch.value_and_grad(block)
 
 
 # --- binary cross-entropy ---------------------------------------------------------
@@ -185,13 +207,16 @@ def loss_ce(w, b, X, y, reduction="mean"):
         t0 = math.log1p(math.exp(-abs(z)))
         return batch.single_loss(y*(t0 + max(-z, 0)) + (1 - y)*(t0 + max(z, 0)))
     if batch.hard:
-        for u, s in batch.hard_blocks():
-            batch.add(loss=np.log1p(np.exp(-np.abs(u))) + np.maximum(u, 0))
-        return batch.loss()
-    for z, y in batch.blocks():
+        def hard_block(u, s):
+            return np.log1p(np.exp(-np.abs(u))) + np.maximum(u, 0), None
+
+        return batch.loss(hard_block, hard=True)
+
+    def block(z, y):
         t0 = np.log1p(np.exp(-np.abs(z)))
-        batch.add(loss=y*(t0 + np.maximum(-z, 0)) + (1 - y)*(t0 + np.maximum(z, 0)))
-    return batch.loss()
+        return y*(t0 + np.maximum(-z, 0)) + (1 - y)*(t0 + np.maximum(z, 0)), None
+
+    return batch.loss(block)
 
 
 def grad_ce(w, b, X, y, reduction="mean"):
@@ -203,15 +228,18 @@ def grad_ce(w, b, X, y, reduction="mean"):
         t1 = 1/(t0 + 1)
         return batch.single_grad(-t1*y*(1 if (z <= 0) else t0) + t1*(1 - y)*(1 if (z >= 0) else t0))
     if batch.hard:
-        for u, s in batch.hard_blocks():
+        def hard_block(u, s):
             t0 = np.exp(-np.abs(u))
-            batch.add(delta=s*(np.where(u >= 0, 1, t0)/(t0 + 1)))
-        return batch.grad()
-    for z, y in batch.blocks():
+            return None, s*(np.where(u >= 0, 1, t0)/(t0 + 1))
+
+        return batch.grad(hard_block, hard=True)
+
+    def block(z, y):
         t0 = np.exp(-np.abs(z))
         t1 = 1/(t0 + 1)
-        batch.add(delta=-t1*y*np.where(z <= 0, 1, t0) + t1*(1 - y)*np.where(z >= 0, 1, t0))
-    return batch.grad()
+        return None, -t1*y*np.where(z <= 0, 1, t0) + t1*(1 - y)*np.where(z >= 0, 1, t0)
+
+    return batch.grad(block)
 
 
 def value_and_grad_ce(w, b, X, y, reduction="mean"):
@@ -227,21 +255,24 @@ def value_and_grad_ce(w, b, X, y, reduction="mean"):
         delta = t2*t3*(1 if (z >= 0) else t0) - t3*y*(1 if (z <= 0) else t0)
         return (batch.single_loss(loss), *batch.single_grad(delta))
     if batch.hard:
-        for u, s in batch.hard_blocks():
+        def hard_block(u, s):
             t0 = np.exp(-np.abs(u))
             loss = np.log1p(t0) + np.maximum(u, 0)
             delta = s*(np.where(u >= 0, 1, t0)/(t0 + 1))
-            batch.add(loss=loss, delta=delta)
-        return (batch.loss(), *batch.grad())
-    for z, y in batch.blocks():
+            return loss, delta
+
+        return batch.value_and_grad(hard_block, hard=True)
+
+    def block(z, y):
         t0 = np.exp(-np.abs(z))
         t1 = np.log1p(t0)
         t2 = 1 - y
         t3 = 1/(t0 + 1)
         loss = t2*(t1 + np.maximum(z, 0)) + y*(t1 + np.maximum(-z, 0))
         delta = t2*t3*np.where(z >= 0, 1, t0) - t3*y*np.where(z <= 0, 1, t0)
-        batch.add(loss=loss, delta=delta)
-    return (batch.loss(), *batch.grad())
+        return loss, delta
+
+    return batch.value_and_grad(block)
 
 
 # --- input checking, blocks and reductions -----------------------------------------
@@ -261,11 +292,10 @@ class _Batch:
     """Checked inputs of one call, z block by block, and the sums over samples.
 
     A single sample (X of shape (n,)) is handled apart, on Python floats (``scalars``,
-    ``single_loss``, ``single_grad``). Otherwise ``blocks`` yields (z, y) for blocks of
-    rows (one block holding every row for reduction="none"), or, when every label is 0
-    or 1, ``hard_blocks`` yields (u, s) with s = 1 − 2y and u = s·z; ``add``
-    accumulates the per-sample loss and δ of each block; ``loss`` and ``grad`` reduce
-    them.
+    ``single_loss``, ``single_grad``). Otherwise ``loss``, ``grad`` and
+    ``value_and_grad`` take ``per_block``, which maps the (z, y) of a block of rows, or
+    (u, s) with s = 1 − 2y and u = s·z when ``hard`` (every label is 0 or 1), to the
+    block's per-sample loss and δ (None for the one not asked for), and reduce them.
     """
 
     def __init__(self, w, b, X, y=None, reduction="mean", labels=None):
@@ -284,7 +314,6 @@ class _Batch:
         self.m = 1 if self.single else self.X.shape[0]
         self.hard = False
         self.y = None if y is None else self._labels(y, *labels)
-        self._loss, self._delta, self._dw, self._db = [], [], None, None
 
     def _check_shapes(self):
         if self.w.ndim != 1:
@@ -321,9 +350,9 @@ class _Batch:
         self.hard = not self.single and bool(np.all((y == 0) | (y == 1)))
         return y
 
-    def _z(self, X):
+    def _z(self, X, product=np.matmul):
         with np.errstate(over="ignore", invalid="ignore"):  # reported below, with the culprit
-            z = X @ self.w
+            z = product(X, self.w)
             z += self.b
         # A finite sum means every entry is finite (inf and nan propagate): one pass.
         if not np.isfinite(np.add.reduce(z)) and not np.isfinite(z).all():
@@ -369,45 +398,95 @@ class _Batch:
     def per_sample(self, values):
         return values[()] if self.single else values
 
-    def blocks(self):
-        rows = self.m if self.reduction == "none" else max(
-            1, BLOCK_BYTES // max(1, self.X.shape[1] * self.X.itemsize))
-        for start in range(0, self.m, rows):
-            self._block = self.X[start:start + rows]
-            yield self._z(self._block), self.y[start:start + rows]
+    def loss(self, per_block, hard=False):
+        return self._reduce(per_block, hard)[0]
 
-    def hard_blocks(self):
-        for z, y in self.blocks():
-            s = 1 - 2 * y
-            yield s * z, s
+    def grad(self, per_block, hard=False):
+        return self._reduce(per_block, hard)[1:]
 
-    def add(self, loss=None, delta=None):
-        if loss is not None:
-            self._loss.append(loss if self.reduction == "none" else loss.sum())
-        if delta is not None:
-            if self.reduction == "none":
-                self._delta.append(delta)
-                return
-            dw, db = delta @ self._block, delta.sum()
-            if self._dw is None:
-                self._dw, self._db = dw, db
-            else:
-                self._dw += dw
-                self._db += db
+    def value_and_grad(self, per_block, hard=False):
+        return self._reduce(per_block, hard)
 
-    def loss(self):
+    def _reduce(self, per_block, hard):
+        """(loss, dw, db) of every row, reduced; None for what ``per_block`` left out."""
         if self.reduction == "none":
-            return self._loss[0]
-        total = self.dtype(sum(self._loss))
-        return total / self.m if self.reduction == "mean" else total
+            loss, delta = per_block(*self._arguments(self._z(self.X), self.y, hard))
+            return loss, None if delta is None else delta[:, None] * self.X, delta
+        rows = max(1, BLOCK_BYTES // max(1, self.X.shape[1] * self.X.itemsize))
+        starts = range(0, self.m, rows)
+        stripes = min(len(starts), STRIPES)
+        threaded = THREADS > 1 and stripes > 1
+        if threaded:  # NumPy's own loops: a multithreaded BLAS would compete with the workers
+            times_w = functools.partial(np.einsum, "ij,j->i")
+            weighted_sum = functools.partial(np.einsum, "i,ij->j")
+        else:
+            times_w = weighted_sum = np.matmul
+        # Row k holds stripe k's sums: loss, δ (that is db) and δ·X (dw).
+        sums = np.zeros((stripes, 2 + self.X.shape[1]), self.dtype)
 
-    def grad(self):
-        if self.reduction == "none":
-            delta = self._delta[0]
-            return delta[:, None] * self.X, delta
+        def add_stripe(k):
+            total = sums[k]
+            for start in starts[len(starts) * k // stripes:len(starts) * (k + 1) // stripes]:
+                X, y = self.X[start:start + rows], self.y[start:start + rows]
+                loss, delta = per_block(*self._arguments(self._z(X, times_w), y, hard))
+                if loss is not None:
+                    total[0] += loss.sum()
+                if delta is not None:
+                    total[1] += delta.sum()
+                    total[2:] += weighted_sum(delta, X)
+
+        _each(add_stripe, range(stripes), threaded)
+        total = sums.sum(axis=0)
         if self.reduction == "mean":
-            return self._dw / self.m, self._db / self.m
-        return self._dw, self._db
+            total /= self.m
+        return total[0], total[2:], total[1]
+
+    @staticmethod
+    def _arguments(z, y, hard):
+        if not hard:
+            return z, y
+        s = 1 - 2 * y
+        return s * z, s
+
+
+def _each(function, items, threaded):
+    """Call ``function`` on every item: in the calling thread, or ``threaded`` shared
+    among ``THREADS`` worker threads, each under the caller's floating-point error
+    settings; the first error is raised."""
+    if not threaded:
+        for item in items:
+            function(item)
+        return
+    settings = np.geterr()
+
+    def under_settings(item):
+        with np.errstate(**settings):
+            function(item)
+
+    futures = [_pool().submit(under_settings, item) for item in items]
+    try:
+        for future in futures:
+            future.result()
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+_POOL = {}
+"""The worker threads of this process: {THREADS: ThreadPoolExecutor}, made on first use."""
+_POOL_LOCK = threading.Lock()
+
+
+def _pool():
+    with _POOL_LOCK:
+        if THREADS not in _POOL:
+            _POOL.clear()
+            _POOL[THREADS] = ThreadPoolExecutor(THREADS, thread_name_prefix="derive")
+        return _POOL[THREADS]
+
+
+if hasattr(os, "register_at_fork"):  # a forked child has none of its parent's threads
+    os.register_at_fork(after_in_child=_POOL.clear)
 
 
 def _scalar(value, name, dtype):
