@@ -3,11 +3,14 @@
 Run from the repository root: ``python -m bench`` (or ``python bench/run.py``); ``--help``
 lists the options. Every candidate computes the mean binary cross-entropy of logistic
 regression and its gradient (dw, db), in float64, on the same X (m × n, standard
-normal), w, b and hard labels y. In the same process and interleaved (one call of each
-candidate per round, rounds repeated), after a warm-up, the median time of each is
-reported as a multiple of one ``X @ w`` (the practical floor: a single read of X) and as
-a ratio to the straightforward two-product NumPy baseline; a call faster than
-``MIN_MEASUREMENT`` is repeated within one measurement and the time divided. Candidates:
+normal), w, b and hard labels y. In the same process and interleaved (every candidate in
+every round, rounds repeated), after a warm-up, the median time of each is reported as a
+multiple of one ``X @ w`` (the practical floor: a single read of X) and as a ratio to the
+straightforward two-product NumPy baseline; a call faster than ``MIN_MEASUREMENT`` is
+repeated within one measurement and the time divided. In each round a candidate is first
+called untimed for ``--settle`` seconds, so that the main table shows its steady state; the
+first call of the round, made right after the previous candidate, is reported apart.
+Candidates:
 
 * ``X @ w`` — the floor;
 * ``numpy`` — straightforward NumPy: z = X @ w + b, then X.T @ (σ(z) − y);
@@ -40,6 +43,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SIZES = (1, 1_000, 200_000, 1_000_000)
 MIN_MEASUREMENT = 2e-3
 """Seconds: a fast call is repeated within one measurement until it takes about this long."""
+SETTLE = 0.2
+"""Seconds each candidate is called untimed before its measurement in every round, so that
+it is timed in its steady state rather than in the wake of the previous candidate (whose
+idle threads may still spin: OpenBLAS's do for about 2^28 cycles, 0.1 s at 2.5 GHz)."""
 EXTREME_Z = (0.0, 1e-9, -1e-9, 1.0, -1.0, 18.0, -18.0, 37.0, -37.0, 88.0, -88.0, 89.0, -89.0,
              709.0, -709.0, 710.0, -710.0, 800.0, -800.0, 1e300, -1e300)
 
@@ -196,7 +203,10 @@ def candidates(module):
 # --- timing -----------------------------------------------------------------------------------
 
 
-def time_size(m, n, makers, repeats, seed=0):
+def time_size(m, n, makers, repeats, settle, seed=0):
+    """Median seconds per call of each candidate: after ``settle`` seconds of calling it
+    untimed in each round, and on the first call of each round (right after the previous
+    candidate)."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(m, n)) if m > 1 else rng.normal(size=n)
     w, b = rng.normal(size=n) / math.sqrt(n), 0.1
@@ -216,14 +226,21 @@ def time_size(m, n, makers, repeats, seed=0):
         started = time.perf_counter()
         call(w, b)
         inner[name] = max(1, math.ceil(MIN_MEASUREMENT / (time.perf_counter() - started)))
-    samples = {name: [] for name in calls}
+    settled = {name: [] for name in calls}
+    first = {name: [] for name in calls}
     for _ in range(repeats):
         for name, call in calls.items():
             started = time.perf_counter()
+            call(w, b)
+            first[name].append(time.perf_counter() - started)
+            while time.perf_counter() - started < settle:
+                call(w, b)
+            started = time.perf_counter()
             for _ in range(inner[name]):
                 call(w, b)
-            samples[name].append((time.perf_counter() - started) / inner[name])
-    return {name: statistics.median(values) for name, values in samples.items()}
+            settled[name].append((time.perf_counter() - started) / inner[name])
+    return ({name: statistics.median(values) for name, values in settled.items()},
+            {name: statistics.median(values) for name, values in first.items()})
 
 
 # --- accuracy ---------------------------------------------------------------------------------
@@ -285,9 +302,9 @@ def machine():
             "numpy": np.__version__}
 
 
-def markdown(results, n):
-    lines = [f"Median time as a multiple of one `X @ w` (n = {n}, float64); in brackets, "
-             "the ratio to the two-product NumPy baseline.", ""]
+def markdown(results, n, title):
+    lines = [f"{title}: median time as a multiple of one `X @ w` (n = {n}, float64); in "
+             "brackets, the ratio to the two-product NumPy baseline.", ""]
     sizes = list(results)
     header = "| candidate | " + " | ".join(f"m = {m:,}" for m in sizes) + " |"
     lines += [header, "|---" * (len(sizes) + 1) + "|"]
@@ -325,25 +342,36 @@ def main(argv=None):
     parser.add_argument("--features", type=int, default=100, help="n (default: 100)")
     parser.add_argument("--repeats", type=int, default=15,
                         help="timed rounds per size, at least 15 (default: 15)")
+    parser.add_argument("--settle", type=float, default=SETTLE,
+                        help="seconds each candidate runs untimed before its timed calls in "
+                             "every round (default: %(default)s)")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json",
                         help="where to write the results (default: bench/results.json)")
     arguments = parser.parse_args(argv)
     if arguments.repeats < 15:
         parser.error("--repeats must be at least 15")
+    if not 0 <= arguments.settle <= 10:
+        parser.error("--settle must be between 0 and 10 seconds")
     module = load_generated()
     makers, skipped = candidates(module)
     for name, reason in skipped.items():
         print(f"skipping {name}: {reason}", file=sys.stderr)
-    results = {}
+    results, first_calls = {}, {}
     for m in arguments.sizes:
         print(f"timing m = {m:,} …", file=sys.stderr)
-        results[m] = time_size(m, arguments.features, makers, arguments.repeats)
+        results[m], first_calls[m] = time_size(m, arguments.features, makers,
+                                               arguments.repeats, arguments.settle)
     table = accuracy(makers)
-    report = "\n\n".join([markdown(results, arguments.features), accuracy_markdown(table)])
+    report = "\n\n".join([
+        markdown(results, arguments.features, f"Settled ({arguments.settle} s of calls first)"),
+        markdown(first_calls, arguments.features,
+                 "First call of each round, right after the previous candidate"),
+        accuracy_markdown(table)])
     print(report)
     document = {"machine": machine(), "features": arguments.features,
-                "repeats": arguments.repeats, "skipped": skipped,
+                "repeats": arguments.repeats, "settle": arguments.settle, "skipped": skipped,
                 "seconds": {str(m): times for m, times in results.items()},
+                "first_call_seconds": {str(m): times for m, times in first_calls.items()},
                 "accuracy": table}
     arguments.json.write_text(json.dumps(document, indent=2) + "\n")
     print(f"\nwrote {arguments.json}", file=sys.stderr)

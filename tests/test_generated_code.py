@@ -7,8 +7,11 @@ SymPy's derivative of that expression with respect to z.
 """
 
 import math
+import os
+import signal
 import subprocess
 import sys
+import time
 import warnings
 
 import mpmath
@@ -271,3 +274,49 @@ def test_blocked_sums_equal_the_unblocked_reference(name, m, labels, monkeypatch
         np.testing.assert_allclose(db_alone, db, rtol=1e-12)
         np.testing.assert_allclose(getattr(lr, f"loss_{name}")(w, b, X, y, reduction), loss,
                                    rtol=1e-12)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("function", [lr.grad_ce, lr.value_and_grad_se, lr.loss_ce])
+def test_a_bad_row_in_any_block_is_named_whoever_computes_it(function, threads, monkeypatch):
+    """Blocks of 2 rows, the bad row in the seventh block: a worker thread finds it, and
+    the caller gets the same message as without workers."""
+    monkeypatch.setattr(lr, "BLOCK_BYTES", 2 * 3 * 8)
+    monkeypatch.setattr(lr, "THREADS", threads)
+    X, y = np.ones((20, 3)), np.zeros(20)
+    X[13, 1] = np.nan
+    with pytest.raises(ValueError, match="X has a non-finite value in row 13"):
+        function(np.ones(3), 0.0, X, y)
+    X[13, 1] = 1e308
+    with pytest.raises(ValueError, match=r"z = X @ w \+ b overflows at row 13"):
+        function(np.array([1.0, 10.0, 1.0]), 0.0, X, y)
+
+
+def test_the_worker_threads_are_made_once_and_forgotten_in_a_forked_child(monkeypatch):
+    monkeypatch.setattr(lr, "BLOCK_BYTES", 2 * 3 * 8)
+    monkeypatch.setattr(lr, "THREADS", 2)
+    X, y = np.ones((20, 3)), np.zeros(20)
+    lr.grad_ce(np.ones(3), 0.0, X, y)
+    pool = lr._pool()
+    lr.grad_ce(np.ones(3), 0.0, X, y)
+    assert lr._pool() is pool
+    if not hasattr(os, "fork"):
+        return
+    with warnings.catch_warnings():  # Python 3.12+ warns about forking with threads
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            fresh = lr._pool() is not pool
+            result = lr.grad_ce(np.ones(3), 0.0, X, y)
+            os._exit(0 if fresh and np.isfinite(result[1]) else 1)
+        finally:
+            os._exit(2)
+    deadline = time.monotonic() + 60  # a child left with its parent's dead pool hangs
+    while (finished := os.waitpid(child, os.WNOHANG))[0] == 0:
+        if time.monotonic() > deadline:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+            pytest.fail("the forked child hung on its parent's worker threads")
+        time.sleep(0.01)
+    assert os.waitstatus_to_exitcode(finished[1]) == 0

@@ -326,3 +326,52 @@ def test_a_single_sample_agrees_with_a_batch_of_one(pair):
         assert single[0] == pytest.approx(batch[0][0], rel=1e-15, abs=1e-300)
         np.testing.assert_allclose(single[1], batch[1][0], rtol=1e-15)
         assert single[2] == pytest.approx(batch[2][0], rel=1e-15, abs=1e-300)
+
+
+def _outcome(function, *arguments):
+    """The result of ``function``, or the ValueError it raised; warnings are errors."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            return function(*arguments)
+        except ValueError as error:
+            return error
+
+
+@pytest.mark.parametrize("spread", [10.0, 100.0])
+def test_worker_threads_agree_with_the_calling_thread(pair, spread, monkeypatch):
+    """Blocks of 4 rows (16 stripes of one or two blocks): results computed by worker
+    threads are identical for 2 and 3 workers and equal the calling thread's to rounding
+    (BLAS and NumPy's loops round the products differently). With z spread to ±700 the
+    workers must honour the caller's floating-point settings: the same ValueError, or
+    the same finite result, and no warning either way."""
+    model, _, module = pair
+    name = model.losses[0].name
+    rng = np.random.default_rng(11)
+    m, n = 61, 3
+    X = rng.normal(size=(m, n))
+    X[::7, 0] = 7.0  # rows with z = spread · 7 + small: ±70 or ±700 after the sign flip
+    X[3::7, 0] = -7.0
+    w, b = np.array([spread, 0.3, -0.2]), 0.1
+    y_values = rng.choice(_labels(model), size=m)
+    monkeypatch.setattr(module, "BLOCK_BYTES", 4 * n * 8)
+    for kind in ("loss", "grad", "value_and_grad"):
+        function = getattr(module, f"{kind}_{name}")
+        outcomes = {}
+        for threads in (1, 2, 3):
+            monkeypatch.setattr(module, "THREADS", threads)
+            outcomes[threads] = _outcome(function, w, b, X, y_values)
+        if isinstance(outcomes[1], ValueError):
+            assert all(isinstance(outcome, ValueError) and str(outcome) == str(outcomes[1])
+                       for outcome in outcomes.values()), outcomes
+            continue
+        single = _parts(outcomes[1])
+        for threads in (2, 3):
+            assert not isinstance(outcomes[threads], ValueError), outcomes[threads]
+            for got, same, near in zip(_parts(outcomes[threads]), _parts(outcomes[2]), single):
+                np.testing.assert_array_equal(got, same)
+                np.testing.assert_allclose(got, near, rtol=1e-12, atol=1e-300)
+
+
+def _parts(result):
+    return result if isinstance(result, tuple) else (result,)
