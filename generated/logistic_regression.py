@@ -62,8 +62,9 @@ BLOCK_BYTES = 6 * 2**20
 """Bytes of X per block of rows: of 2, 3, 4, 6 and 8 MiB, 6 was the fastest at m = 200 000
 and 1 000 000 (n = 100) on a 2-core EPYC (512 KiB L2 per core, 32 MiB L3), two threads."""
 STRIPES = 16
-"""At most this many stripes of consecutive blocks: each is summed on its own and the
-stripes are added in order, whichever thread computed them."""
+"""At most this many stripes of consecutive blocks (and so of threads busy with one call):
+each stripe is summed on its own and the stripes are added in order, whichever thread
+computed them."""
 THREADS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
            else os.cpu_count() or 1)
 """Worker threads for calls of more than one block; 1 computes in the calling thread."""
@@ -479,7 +480,9 @@ _POOL_LOCK = threading.Lock()
 
 def _pool():
     with _POOL_LOCK:
-        if THREADS not in _POOL:
+        if THREADS not in _POOL:  # first use, or THREADS was changed
+            for pool in _POOL.values():
+                pool.shutdown(wait=False)
             _POOL.clear()
             _POOL[THREADS] = ThreadPoolExecutor(THREADS, thread_name_prefix="derive")
         return _POOL[THREADS]
