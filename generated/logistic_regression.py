@@ -488,8 +488,16 @@ def _pool():
         return _POOL[THREADS]
 
 
-if hasattr(os, "register_at_fork"):  # a forked child has none of its parent's threads
-    os.register_at_fork(after_in_child=_POOL.clear)
+def _forget_threads():
+    """In a forked child, which has none of its parent's threads: not the workers, nor
+    one that may have held the lock."""
+    global _POOL_LOCK
+    _POOL_LOCK = threading.Lock()
+    _POOL.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_threads)
 
 
 def _scalar(value, name, dtype):
