@@ -303,8 +303,8 @@ def machine():
 
 
 def markdown(results, n, title):
-    lines = [f"{title}: median time as a multiple of one `X @ w` (n = {n}, float64); in "
-             "brackets, the ratio to the two-product NumPy baseline.", ""]
+    lines = [(f"{title}: median time as a multiple of one `X @ w` (n = {n}, float64); in "
+              "brackets, the ratio to the two-product NumPy baseline."), ""]
     sizes = list(results)
     header = "| candidate | " + " | ".join(f"m = {m:,}" for m in sizes) + " |"
     lines += [header, "|---" * (len(sizes) + 1) + "|"]
@@ -327,8 +327,8 @@ def markdown(results, n, title):
 
 
 def accuracy_markdown(table):
-    lines = ["Largest relative error against 50-digit mpmath at z in {0, ±1e-9, ±1, ±18, ±37, "
-             "±88, ±89, ±709, ±710, ±800, ±1e300}, y in {0, 1}:", "",
+    lines = [("Largest relative error against 50-digit mpmath at z in {0, ±1e-9, ±1, ±18, ±37, "
+              "±88, ±89, ±709, ±710, ±800, ±1e300}, y in {0, 1}:"), "",
              "| candidate | loss | δ = ∂L/∂z |", "|---|---|---|"]
     for name, worst in table.items():
         lines.append(f"| {name} | {worst['loss']:.2g} | {worst['delta']:.2g} |")

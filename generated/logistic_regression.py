@@ -24,9 +24,9 @@ Conventions
   finite for every finite input and no floating-point warning is raised.
 * Speed: rows are processed in blocks of about ``BLOCK_BYTES`` of X, so that the
   second product (δ_blockᵀ X_block) reads X from cache rather than memory; X is read
-  once. Blocks are shared among ``THREADS`` worker threads, which compute the products
-  with NumPy's own loops; in the calling thread (THREADS = 1, or a single block) BLAS
-  computes them. The sums are always added in the same order, so results do not depend
+  once. The blocks of a C-contiguous X are shared among ``THREADS`` worker threads,
+  which compute the products with NumPy's own loops; in the calling thread (THREADS = 1,
+  a single block, or another layout of X) BLAS computes them. The sums are always added in the same order, so results do not depend
   on THREADS beyond the rounding of the products (BLAS or not).
 * Bad input raises ValueError saying what is wrong and where.
 """
@@ -416,7 +416,8 @@ class _Batch:
         rows = max(1, BLOCK_BYTES // max(1, self.X.shape[1] * self.X.itemsize))
         starts = range(0, self.m, rows)
         stripes = min(len(starts), STRIPES)
-        threaded = THREADS > 1 and stripes > 1
+        # Blocks of a C-contiguous X are contiguous; of any other layout, BLAS does better.
+        threaded = THREADS > 1 and stripes > 1 and self.X.flags.c_contiguous
         if threaded:  # NumPy's own loops: a multithreaded BLAS would compete with the workers
             times_w = functools.partial(np.einsum, "ij,j->i")
             weighted_sum = functools.partial(np.einsum, "i,ij->j")

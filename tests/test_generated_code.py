@@ -320,3 +320,17 @@ def test_the_worker_threads_are_made_once_and_forgotten_in_a_forked_child(monkey
             pytest.fail("the forked child hung on its parent's worker threads")
         time.sleep(0.01)
     assert os.waitstatus_to_exitcode(finished[1]) == 0
+
+
+@pytest.mark.parametrize("layout", ["F", "strided"])
+def test_any_layout_of_x_gives_the_c_contiguous_result(layout, monkeypatch):
+    """Only a C-contiguous X goes to the worker threads; others stay with BLAS in the
+    calling thread and must agree with it."""
+    monkeypatch.setattr(lr, "BLOCK_BYTES", 4 * 3 * 8)
+    rng = np.random.default_rng(5)
+    X, w, y = rng.normal(size=(50, 3)), rng.normal(size=3), rng.integers(0, 2, 50) * 1.0
+    other = np.asfortranarray(X) if layout == "F" else np.repeat(X, 2, axis=1)[:, ::2]
+    assert not other.flags.c_contiguous
+    expected = lr.value_and_grad_ce(w, 0.2, X, y)
+    for got, want in zip(lr.value_and_grad_ce(w, 0.2, other, y), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-13)
