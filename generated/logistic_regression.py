@@ -26,8 +26,9 @@ Conventions
   second product (δ_blockᵀ X_block) reads X from cache rather than memory; X is read
   once. The blocks of a C-contiguous X are shared among ``THREADS`` worker threads,
   which compute the products with NumPy's own loops; in the calling thread (THREADS = 1,
-  a single block, or another layout of X) BLAS computes them. The sums are always added in the same order, so results do not depend
-  on THREADS beyond the rounding of the products (BLAS or not).
+  a single block, or another layout of X) BLAS computes them. The sums are always added
+  in the same order, so results do not depend on THREADS beyond the rounding of the
+  products (BLAS or not).
 * Bad input raises ValueError saying what is wrong and where.
 """
 
@@ -336,6 +337,8 @@ class _Batch:
             if not (low <= label <= high and math.isfinite(label)):
                 raise ValueError(f"labels must lie in {allowed}; y = {label!r}")
             return label
+        if self.m == 0:
+            raise ValueError(f"X has no samples (X.shape={self.x_shape}); a loss needs one")
         expected = () if self.single else (self.m,)
         if y.shape != expected:
             raise ValueError(

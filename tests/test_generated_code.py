@@ -213,6 +213,7 @@ def _call(**overrides):
     ({"X": np.vstack([np.ones((2, 3)), [[1.0, np.nan, 1.0]], np.ones((1, 3))])},
      r"X has a non-finite value in row 2"),
     ({"X": np.full((4, 3), 1e308), "w": np.full(3, 1e308)}, r"z = X @ w \+ b overflows at row 0"),
+    ({"X": np.ones((0, 3)), "y": np.zeros(0)}, r"X has no samples \(X.shape=\(0, 3\)\)"),
     ({"reduction": "average"}, r"unknown reduction 'average'; use one of \('mean', 'sum', 'none'\)"),
 ])
 def test_bad_input_raises_value_error_saying_what_and_where(overrides, message):
