@@ -340,7 +340,7 @@ def _outcome(function, *arguments):
 
 @pytest.mark.parametrize("spread", [10.0, 100.0])
 def test_worker_threads_agree_with_the_calling_thread(pair, spread, monkeypatch):
-    """Blocks of 4 rows (16 stripes of one or two blocks): results computed by worker
+    """Blocks of 2 rows (31 blocks in 16 stripes of one or two): results computed by worker
     threads are identical for 2 and 3 workers and equal the calling thread's to rounding
     (BLAS and NumPy's loops round the products differently). With z spread to ±700 the
     workers must honour the caller's floating-point settings: the same ValueError, or
@@ -350,11 +350,11 @@ def test_worker_threads_agree_with_the_calling_thread(pair, spread, monkeypatch)
     rng = np.random.default_rng(11)
     m, n = 61, 3
     X = rng.normal(size=(m, n))
-    X[::7, 0] = 7.0  # rows with z = spread · 7 + small: ±70 or ±700 after the sign flip
+    X[::7, 0] = 7.0  # rows with z near ±7·spread: ±70 or ±700
     X[3::7, 0] = -7.0
     w, b = np.array([spread, 0.3, -0.2]), 0.1
     y_values = rng.choice(_labels(model), size=m)
-    monkeypatch.setattr(module, "BLOCK_BYTES", 4 * n * 8)
+    monkeypatch.setattr(module, "BLOCK_BYTES", 2 * n * 8)
     for kind in ("loss", "grad", "value_and_grad"):
         function = getattr(module, f"{kind}_{name}")
         outcomes = {}
@@ -368,7 +368,8 @@ def test_worker_threads_agree_with_the_calling_thread(pair, spread, monkeypatch)
         single = _parts(outcomes[1])
         for threads in (2, 3):
             assert not isinstance(outcomes[threads], ValueError), outcomes[threads]
-            for got, same, near in zip(_parts(outcomes[threads]), _parts(outcomes[2]), single):
+            for got, same, near in zip(_parts(outcomes[threads]), _parts(outcomes[2]), single,
+                                       strict=True):
                 np.testing.assert_array_equal(got, same)
                 np.testing.assert_allclose(got, near, rtol=1e-12, atol=1e-300)
 
