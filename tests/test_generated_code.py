@@ -335,3 +335,22 @@ def test_any_layout_of_x_gives_the_c_contiguous_result(layout, monkeypatch):
     expected = lr.value_and_grad_ce(w, 0.2, X, y)
     for got, want in zip(lr.value_and_grad_ce(w, 0.2, other, y), expected, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_float32_stays_float32_in_the_worker_threads(name, monkeypatch):
+    monkeypatch.setattr(lr, "BLOCK_BYTES", 2 * 3 * 4)
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(41, 3)).astype(np.float32)
+    w = (rng.normal(size=3) * 4).astype(np.float32)
+    y = rng.integers(0, 2, 41).astype(np.float32)
+    function = getattr(lr, f"value_and_grad_{name}")
+    results = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(lr, "THREADS", threads)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            results[threads] = function(w, np.float32(0.1), X, y)
+    for got, want in zip(results[2], results[1], strict=True):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-5)
