@@ -12,6 +12,7 @@ Conventions of the code: z = X @ w + b; δ = ∂L/∂b = ∂L/∂z per sample (�
 
 from sympy import Derivative, S, Symbol
 
+from derive.inplace import inplace_program
 from derive.numbering import cite, equation_numbers
 from derive.numpy_printer import print_block, print_numpy, print_scalar
 from derive.registry import label_range
@@ -122,6 +123,9 @@ def _loss(loss, by_label, numbers, model):
     value, delta = inline_primitives(value), inline_primitives(delta)
     labels = label_range(model.activation, loss)
     scalar = print_numpy if may_overflow(model.activation) else print_scalar
+    forms = {kind: _forms(*exprs, scalar=scalar) for kind, exprs in
+             (("value", [value]), ("delta", [delta]), ("both", [value, delta]))}
+    _add_blocks(forms, ("z", "y"))
     return {
         "name": name,
         "title": loss.title,
@@ -129,9 +133,7 @@ def _loss(loss, by_label, numbers, model):
                    "text": text(labels)},
         "value_cites": cite(numbers, f"def-L{name}"),
         "grad_cites": cite(numbers, f"grad-{name}-w", f"grad-{name}-b"),
-        "value": _forms(value, scalar=scalar),
-        "delta": _forms(delta, scalar=scalar),
-        "both": _forms(value, delta, scalar=scalar),
+        **forms,
         "hard": hard,
     }
 
@@ -160,4 +162,21 @@ def _hard_label_forms(value, delta, model, loss):
         return None
     value0 = inline_primitives(value.subs(y, 0)).subs(z, HARD_ARGUMENT)
     delta0 = inline_primitives(delta.subs(y, 0)).subs(z, HARD_ARGUMENT)
-    return {"value": _forms(value0), "delta": _forms(delta0), "both": _forms(value0, delta0)}
+    forms = {"value": _forms(value0), "delta": _forms(delta0), "both": _forms(value0, delta0)}
+    _add_blocks(forms, (str(HARD_ARGUMENT), "s"), sign="s")
+    return forms
+
+
+def _add_blocks(forms, arguments, sign=None):
+    """Give each of ``forms`` (value, delta, both) the body of its block function:
+    ``block`` is the lines computing its array code in place (``inplace_program``)
+    and ``returns`` the (loss, delta) pair it returns, None for the one not computed.
+    With ``sign``, δ is ``sign`` times the printed δ (the hard-label forms)."""
+    for kind, form in forms.items():
+        results = list(form["array"]["results"])
+        if sign and kind != "value":
+            results[-1] = f"{sign}*({results[-1]})"
+        lines, names = inplace_program(form["array"]["assignments"], results, arguments)
+        pair = {"value": (names[0], None), "delta": (None, names[0]), "both": names}[kind]
+        form["block"] = lines
+        form["returns"] = ", ".join(str(name) for name in pair)

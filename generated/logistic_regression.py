@@ -116,14 +116,35 @@ def loss_se(w, b, X, y, reduction="mean"):
     if batch.hard:
         def hard_block(u, s):
             t0 = np.abs(u)
-            return (1/2)*np.where(u >= 0, 1, np.exp(-2*t0))/(1 + np.exp(-t0))**2, None
+            t1 = u >= 0
+            t2 = (-2) * t0
+            np.exp(t2, out=t2)
+            t3 = np.where(t1, 1, t2)
+            t3 *= 0.5
+            np.negative(t0, out=t0)
+            np.exp(t0, out=t0)
+            t0 += 1
+            np.square(t0, out=t0)
+            t3 /= t0
+            return t3, None
 
         return batch.loss(hard_block, hard=True)
 
     def block(z, y):
-        t0 = np.exp(-np.abs(z))
-        t1 = 1/(t0 + 1)
-        return (1/2)*(-t1*y*np.where(z <= 0, 1, t0) + t1*(1 - y)*np.where(z >= 0, 1, t0))**2, None
+        t0 = np.abs(z)
+        np.negative(t0, out=t0)
+        np.exp(t0, out=t0)
+        t1 = t0 + 1
+        np.divide(1, t1, out=t1)
+        t2 = -t1
+        t2 *= y
+        t2 *= np.where(z <= 0, 1, t0)
+        t1 *= (1 - y)
+        t1 *= np.where(z >= 0, 1, t0)
+        t2 += t1
+        np.square(t2, out=t2)
+        t2 *= 0.5
+        return t2, None
 
     return batch.loss(block)
 
@@ -142,18 +163,39 @@ def grad_se(w, b, X, y, reduction="mean"):
     if batch.hard:
         def hard_block(u, s):
             t0 = np.abs(u)
-            t1 = np.exp(-t0)
-            return None, s*(np.where(u >= 0, 1, np.exp(-2*t0))*np.where(u <= 0, 1, t1)/(t1 + 1)**3)
+            t1 = -t0
+            np.exp(t1, out=t1)
+            t2 = u >= 0
+            t0 *= (-2)
+            np.exp(t0, out=t0)
+            t3 = np.where(t2, 1, t0)
+            t3 *= np.where(u <= 0, 1, t1)
+            t1 += 1
+            np.power(t1, 3, out=t1)
+            t3 /= t1
+            t3 *= s
+            return None, t3
 
         return batch.grad(hard_block, hard=True)
 
     def block(z, y):
-        t0 = np.exp(-np.abs(z))
+        t0 = np.abs(z)
+        np.negative(t0, out=t0)
+        np.exp(t0, out=t0)
         t1 = t0 + 1
         t2 = np.where(z >= 0, 1, t0)
         t3 = np.where(z <= 0, 1, t0)
-        t4 = 1/t1
-        return None, t2*t3*(t2*t4*(1 - y) - t3*t4*y)/t1**2
+        t4 = 1 / t1
+        t5 = t2 * t3
+        t2 *= t4
+        t2 *= (1 - y)
+        t3 *= t4
+        t3 *= y
+        t2 -= t3
+        t5 *= t2
+        np.square(t1, out=t1)
+        t5 /= t1
+        return None, t5
 
     return batch.grad(block)
 
@@ -175,25 +217,44 @@ def value_and_grad_se(w, b, X, y, reduction="mean"):
     if batch.hard:
         def hard_block(u, s):
             t0 = np.abs(u)
-            t1 = np.exp(-t0)
+            t1 = -t0
+            np.exp(t1, out=t1)
             t2 = t1 + 1
-            t3 = np.where(u >= 0, 1, np.exp(-2*t0))
-            loss = (1/2)*t3/t2**2
-            delta = s*(t3*np.where(u <= 0, 1, t1)/t2**3)
-            return loss, delta
+            t3 = u >= 0
+            t0 *= (-2)
+            np.exp(t0, out=t0)
+            t4 = np.where(t3, 1, t0)
+            t5 = 0.5 * t4
+            t5 /= (t2**2)
+            t4 *= np.where(u <= 0, 1, t1)
+            np.power(t2, 3, out=t2)
+            t4 /= t2
+            t4 *= s
+            return t5, t4
 
         return batch.value_and_grad(hard_block, hard=True)
 
     def block(z, y):
-        t0 = np.exp(-np.abs(z))
+        t0 = np.abs(z)
+        np.negative(t0, out=t0)
+        np.exp(t0, out=t0)
         t1 = t0 + 1
-        t2 = 1/t1
+        t2 = 1 / t1
         t3 = np.where(z <= 0, 1, t0)
         t4 = np.where(z >= 0, 1, t0)
-        t5 = -t2*t3*y + t2*t4*(1 - y)
-        loss = (1/2)*t5**2
-        delta = t3*t4*t5/t1**2
-        return loss, delta
+        t5 = -t2
+        t5 *= t3
+        t5 *= y
+        t2 *= t4
+        t2 *= (1 - y)
+        t5 += t2
+        t6 = t5**2
+        t6 *= 0.5
+        t3 *= t4
+        t3 *= t5
+        np.square(t1, out=t1)
+        t3 /= t1
+        return t6, t3
 
     return batch.value_and_grad(block)
 
@@ -210,13 +271,29 @@ def loss_ce(w, b, X, y, reduction="mean"):
         return batch.single_loss(y*(t0 + max(-z, 0)) + (1 - y)*(t0 + max(z, 0)))
     if batch.hard:
         def hard_block(u, s):
-            return np.log1p(np.exp(-np.abs(u))) + np.maximum(u, 0), None
+            t0 = np.abs(u)
+            np.negative(t0, out=t0)
+            np.exp(t0, out=t0)
+            np.log1p(t0, out=t0)
+            t0 += np.maximum(u, 0)
+            return t0, None
 
         return batch.loss(hard_block, hard=True)
 
     def block(z, y):
-        t0 = np.log1p(np.exp(-np.abs(z)))
-        return y*(t0 + np.maximum(-z, 0)) + (1 - y)*(t0 + np.maximum(z, 0)), None
+        t0 = np.abs(z)
+        np.negative(t0, out=t0)
+        np.exp(t0, out=t0)
+        np.log1p(t0, out=t0)
+        t1 = -z
+        np.maximum(t1, 0, out=t1)
+        t1 += t0
+        t1 *= y
+        t2 = 1 - y
+        t0 += np.maximum(z, 0)
+        t2 *= t0
+        t1 += t2
+        return t1, None
 
     return batch.loss(block)
 
@@ -231,15 +308,30 @@ def grad_ce(w, b, X, y, reduction="mean"):
         return batch.single_grad(-t1*y*(1 if (z <= 0) else t0) + t1*(1 - y)*(1 if (z >= 0) else t0))
     if batch.hard:
         def hard_block(u, s):
-            t0 = np.exp(-np.abs(u))
-            return None, s*(np.where(u >= 0, 1, t0)/(t0 + 1))
+            t0 = np.abs(u)
+            np.negative(t0, out=t0)
+            np.exp(t0, out=t0)
+            t1 = np.where(u >= 0, 1, t0)
+            t0 += 1
+            t1 /= t0
+            t1 *= s
+            return None, t1
 
         return batch.grad(hard_block, hard=True)
 
     def block(z, y):
-        t0 = np.exp(-np.abs(z))
-        t1 = 1/(t0 + 1)
-        return None, -t1*y*np.where(z <= 0, 1, t0) + t1*(1 - y)*np.where(z >= 0, 1, t0)
+        t0 = np.abs(z)
+        np.negative(t0, out=t0)
+        np.exp(t0, out=t0)
+        t1 = t0 + 1
+        np.divide(1, t1, out=t1)
+        t2 = -t1
+        t2 *= y
+        t2 *= np.where(z <= 0, 1, t0)
+        t1 *= (1 - y)
+        t1 *= np.where(z >= 0, 1, t0)
+        t2 += t1
+        return None, t2
 
     return batch.grad(block)
 
@@ -258,21 +350,41 @@ def value_and_grad_ce(w, b, X, y, reduction="mean"):
         return (batch.single_loss(loss), *batch.single_grad(delta))
     if batch.hard:
         def hard_block(u, s):
-            t0 = np.exp(-np.abs(u))
-            loss = np.log1p(t0) + np.maximum(u, 0)
-            delta = s*(np.where(u >= 0, 1, t0)/(t0 + 1))
-            return loss, delta
+            t0 = np.abs(u)
+            np.negative(t0, out=t0)
+            np.exp(t0, out=t0)
+            t1 = np.log1p(t0)
+            t1 += np.maximum(u, 0)
+            t2 = np.where(u >= 0, 1, t0)
+            t0 += 1
+            t2 /= t0
+            t2 *= s
+            return t1, t2
 
         return batch.value_and_grad(hard_block, hard=True)
 
     def block(z, y):
-        t0 = np.exp(-np.abs(z))
+        t0 = np.abs(z)
+        np.negative(t0, out=t0)
+        np.exp(t0, out=t0)
         t1 = np.log1p(t0)
         t2 = 1 - y
-        t3 = 1/(t0 + 1)
-        loss = t2*(t1 + np.maximum(z, 0)) + y*(t1 + np.maximum(-z, 0))
-        delta = t2*t3*np.where(z >= 0, 1, t0) - t3*y*np.where(z <= 0, 1, t0)
-        return loss, delta
+        t3 = t0 + 1
+        np.divide(1, t3, out=t3)
+        t4 = np.maximum(z, 0)
+        t4 += t1
+        t4 *= t2
+        t5 = -z
+        np.maximum(t5, 0, out=t5)
+        t1 += t5
+        t1 *= y
+        t4 += t1
+        t2 *= t3
+        t2 *= np.where(z >= 0, 1, t0)
+        t3 *= y
+        t3 *= np.where(z <= 0, 1, t0)
+        t2 -= t3
+        return t4, t2
 
     return batch.value_and_grad(block)
 
@@ -448,10 +560,14 @@ class _Batch:
 
     @staticmethod
     def _arguments(z, y, hard):
+        """The block function's arguments: (z, y), or (u, s) with s = 1 − 2y and
+        u = s·z, computed into new buffers and into z (which the caller made)."""
         if not hard:
             return z, y
-        s = 1 - 2 * y
-        return s * z, s
+        s = np.multiply(y, -2)
+        s += 1
+        z *= s
+        return z, s
 
 
 def _each(function, items, threaded):
