@@ -28,7 +28,9 @@ Conventions
   which compute the products with NumPy's own loops; in the calling thread (THREADS = 1,
   a single block, or another layout of X) BLAS computes them. The sums are always added
   in the same order, so results do not depend on THREADS beyond the rounding of the
-  products (BLAS or not).
+  products (BLAS or not). Within a block, each operation writes into the buffer of an
+  operand that is no longer needed, so a block touches few arrays. The operations and
+  their order are those of the formulas, so the results are the same to the bit.
 * Bad input raises ValueError saying what is wrong and where.
 """
 
