@@ -174,7 +174,7 @@ class _Printer:
                   and not (free and operands[free[0]] is pending))
         if not inline:
             self._flush()
-        names = [self._operand(value, inline and value is pending, operation.kind)
+        names = [self._operand(value, inline and value is pending, _infix(operation))
                  for value in operands]
         if inline:
             self.pending = None
@@ -183,15 +183,15 @@ class _Printer:
             operation.result.name = target.name
             self.output.append(_in_place(operation, names, free[0]))
         else:
-            atomic = operation.kind in ("call", "ufunc") and operation.operator != "np.negative"
+            atomic = not _infix(operation)
             self.pending = (operation.result, _allocating(operation, names), atomic)
 
-    def _operand(self, value, inline, kind):
-        """How an operation of ``kind`` names ``value``: the pending code when
-        ``inline``, in parentheses unless it is a call or an argument of one."""
+    def _operand(self, value, inline, infix):
+        """How an operation (``infix`` or a call) names ``value``: the pending code when
+        ``inline``, in parentheses if both it and the operation are infix."""
         if inline:
             _, code, atomic = self.pending
-            return code if atomic or kind in ("call", "ufunc") else f"({code})"
+            return f"({code})" if infix and not atomic else code
         text = value.name
         return f"({text})" if text.startswith("-") else text
 
@@ -202,6 +202,11 @@ class _Printer:
             self.buffers += 1
             self.output.append(f"{value.name} = {code}")
             self.pending = None
+
+
+def _infix(operation):
+    """Whether the operation, allocating, prints as an operator rather than a call."""
+    return operation.kind in ("binary", "power", "compare") or operation.operator == "np.negative"
 
 
 def _allocating(operation, names):
