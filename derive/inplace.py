@@ -14,7 +14,8 @@ Conventions:
   on the same operands in the same order; only where its result is stored changes. The
   program is therefore bit-for-bit the printed expressions (a test checks this).
 * Arguments (the block's inputs) are never written to. Comparisons give boolean arrays,
-  which are never reused for numbers; ``np.where`` and helpers always allocate.
+  which are never reused for numbers; ``np.where`` and helpers always allocate, and
+  the result of any other call is never written to (it might be a view).
 * All arrays of a block have one shape and one dtype, and constants are Python numbers,
   so writing a result into an operand's buffer changes neither.
 * Buffers are named ``t0``, ``t1``, … in the order they are allocated.
@@ -106,9 +107,16 @@ class _Lowering:
         index = len(self.operations)
         for operand in operands:
             operand.uses.append(index)
-        result = _Value(owned=kind != "compare")
+        result = _Value(owned=kind != "compare" and _allocates(kind, operator))
         self.operations.append(_Operation(kind, operator, operands, result))
         return result
+
+
+def _allocates(kind, operator):
+    """Whether the operation's result is an array of its own. A call is trusted to make
+    one only if it is ``np.where`` or one of the module's helpers (``_log1p_ratio``);
+    another function might return a view of its argument, which must not be written."""
+    return kind != "call" or operator == "np.where" or operator.startswith("_")
 
 
 def _constant(node):

@@ -129,3 +129,13 @@ def test_numpy_constants_and_any_ufunc_are_understood():
     lines, names = inplace_program([], ["np.arctan(u)/np.pi + 1/2"], ("u",))
     assert lines == ["t0 = np.arctan(u)", "t0 /= np.pi", "t0 += 0.5"]
     assert names == ["t0"]
+
+
+def test_the_result_of_an_unknown_call_is_never_written_to():
+    """np.real of a float array is the array itself: writing into it would change u."""
+    lines, _ = inplace_program([], ["np.real(u) + 1"], ("u",))
+    assert lines == ["t0 = np.real(u) + 1"]  # a new array for the sum, none in place
+    u = np.arange(3.0)
+    scope = {"np": np, "u": u}
+    exec("\n".join(lines), scope)  # noqa: S102 -- the program under test
+    np.testing.assert_array_equal(u, [0.0, 1.0, 2.0])
