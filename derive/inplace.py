@@ -107,24 +107,26 @@ class _Lowering:
         index = len(self.operations)
         for operand in operands:
             operand.uses.append(index)
-        result = _Value(owned=kind != "compare" and _allocates(kind, operator))
+        result = _Value(owned=_new_numbers(kind, operator))
         self.operations.append(_Operation(kind, operator, operands, result))
         return result
 
 
-def _allocates(kind, operator):
-    """Whether the operation's result is an array of its own. A call is trusted to make
-    one only if it is ``np.where`` or one of the module's helpers (``_log1p_ratio``);
-    another function might return a view of its argument, which must not be written."""
-    return kind != "call" or operator == "np.where" or operator.startswith("_")
+def _new_numbers(kind, operator):
+    """Whether the operation's result is a new array of numbers, free to be written
+    later. Not a comparison's (booleans). A call's only if it is ``np.where`` or one of
+    the module's helpers (``_log1p_ratio``): another function might return a view of
+    its argument."""
+    if kind == "call":
+        return operator == "np.where" or operator.startswith("_")
+    return kind != "compare"
 
 
 def _constant(node):
     """True for an expression of numbers alone (``2``, ``-2``, ``1/2``)."""
     return all(isinstance(part, (ast.Constant, ast.BinOp, ast.UnaryOp, ast.operator,
                                  ast.unaryop))
-               for part in ast.walk(node)) and any(isinstance(part, ast.Constant)
-                                                   for part in ast.walk(node))
+               for part in ast.walk(node))
 
 
 def _numpy_constant(node):

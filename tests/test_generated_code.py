@@ -330,8 +330,12 @@ def test_only_calls_of_enough_blocks_go_to_the_worker_threads(monkeypatch):
     monkeypatch.setattr(lr, "THREADS", 2)
     calls = []
     each = lr._each
-    monkeypatch.setattr(lr, "_each", lambda function, items, threaded: (
-        calls.append(threaded), each(function, items, threaded))[1])
+
+    def recording_each(function, items, threaded):
+        calls.append(threaded)
+        each(function, items, threaded)
+
+    monkeypatch.setattr(lr, "_each", recording_each)
     for blocks in (1, lr.MIN_SHARED_BLOCKS - 1, lr.MIN_SHARED_BLOCKS, 20):
         X, y = np.ones((2 * blocks, 3)), np.zeros(2 * blocks)
         lr.grad_ce(np.ones(3), 0.0, X, y)
