@@ -13,14 +13,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from derive.codegen import TEMPLATE as CODE_TEMPLATE
-from derive.codegen import module_context
-from derive.figure import load_module, plot, saturation_data
-from derive.links import canonical_links
-from derive.registry import ACTIVATIONS, LOSSES, default_losses
+from derive.codegen.context import TEMPLATE as CODE_TEMPLATE
+from derive.codegen.context import module_context
+from derive.sheet.figure import load_module, plot, saturation_data
+from derive.engine.links import canonical_links
+from derive.engine.registry import ACTIVATIONS, LOSSES, default_losses
 from derive.render import render
-from derive.report import as_json
-from derive.sheet import render_sheet, sheet_context, shows_saturation
+from derive.printing.record import as_json
+from derive.sheet.context import render_sheet, sheet_context, shows_saturation
 
 DEFAULT_STEM = "logistic_regression"
 SHEET_FILES = {"solutions": "{stem}.tex", "problems": "{stem}_problems.tex"}
@@ -59,7 +59,7 @@ def artefacts(derivations, model, info=None):
     the ``SheetExtras`` the sheets were made with (the figure is drawn from them).
 
     The PDFs and the figure's PNG are build products compiled from these (see
-    ``derive.pdf``), not compared by ``--check``.
+    ``derive.sheet.pdf``), not compared by ``--check``.
     """
     names = file_names(model)
     module = python_module(derivations, model)

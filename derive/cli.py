@@ -181,10 +181,10 @@ def _fail(command, message, status=FAILED):
 def _verified(command, arguments):
     """(derivations, model) for the chosen neuron, every step verified; an invalid
     choice is a usage error (exit 2), a StepError a failure (exit 1)."""
-    from derive.derivations import derive_all
-    from derive.model import Model
-    from derive.registry import InvalidChoice, choose
-    from derive.steps import StepError
+    from derive.engine.derivations import derive_all
+    from derive.engine.model import Model
+    from derive.engine.registry import InvalidChoice, choose
+    from derive.engine.steps import StepError
 
     try:
         model = Model(*choose(arguments.activation, arguments.loss))
@@ -207,7 +207,7 @@ def _info(command, arguments):
 
 
 def _verify(arguments):
-    from derive.report import as_json, as_text
+    from derive.printing.record import as_json, as_text
 
     derivations, _ = _verified("verify", arguments)
     sys.stdout.write(as_json(derivations) if arguments.json else as_text(derivations))
@@ -215,10 +215,10 @@ def _verify(arguments):
 
 
 def _check(arguments):
-    from derive.check import as_json, as_text, check_chains, holds, read
-    from derive.latex_input import LatexInputError
-    from derive.model import Model
-    from derive.registry import InvalidChoice, choose, valid_losses
+    from derive.check.report import as_json, as_text, check_chains, holds, read
+    from derive.check.reader import LatexInputError
+    from derive.engine.model import Model
+    from derive.engine.registry import InvalidChoice, choose, valid_losses
 
     name = "<stdin>" if arguments.file == "-" else arguments.file
     try:
@@ -240,7 +240,7 @@ def _check(arguments):
 
 
 def _read_text(command, path):
-    from derive.latex_input import MAX_CHARACTERS
+    from derive.check.reader import MAX_CHARACTERS
 
     try:
         if path == "-":
@@ -308,7 +308,7 @@ def _figure(command, extras, folder, wanted=True):
 
 def _build(arguments):
     from derive.build import SHEET_FILES, artefacts, file_names, stale, write
-    from derive.report import summary_line
+    from derive.printing.record import summary_line
 
     info = _info("build", arguments)
     if arguments.out.exists() and not arguments.out.is_dir():
@@ -339,15 +339,15 @@ def _build(arguments):
 
 def _list(arguments):
     from derive.build import stem
-    from derive.model import Model
-    from derive.registry import (
+    from derive.engine.model import Model
+    from derive.engine.registry import (
         ACTIVATIONS,
         LOSSES,
         choose,
         default_losses,
         valid_losses,
     )
-    from derive.text import text
+    from derive.engine.text import text
 
     print("Activations, a = act(z):")
     for name, act in ACTIVATIONS.items():
@@ -368,7 +368,7 @@ def _list(arguments):
 
 def _compile(command, source, pdf, required, resources=()):
     """Compile ``source`` to ``pdf``; without an engine, say how to get one."""
-    from derive.pdf import INSTALL_HINT, LatexError, compile_pdf, engine
+    from derive.sheet.pdf import INSTALL_HINT, LatexError, compile_pdf, engine
 
     if engine() is None:
         if required:

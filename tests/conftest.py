@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
-from derive.derivations import derive_all
-from derive.pdf import engine
-from derive.steps import default_model
+from derive.engine.derivations import derive_all
+from derive.sheet.pdf import engine
+from derive.engine.steps import default_model
 
 REQUIRE_LATEX = os.environ.get("DERIVE_REQUIRE_LATEX") == "1"
 """Set by .ci/run, which installs an engine: a missing one then fails instead of skipping."""

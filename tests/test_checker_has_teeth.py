@@ -15,8 +15,8 @@ from sympy import Add, Derivative, Limit, Max, Min, Mul, Rel, S, Symbol, atan, e
 from sympy.core.function import AppliedUndef
 
 from derive import Step, StepError
-from derive.steps import Derivation
-from derive.symbols import a, z
+from derive.engine.steps import Derivation
+from derive.engine.symbols import a, z
 
 FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 
@@ -156,8 +156,8 @@ def test_a_wrong_stable_rewrite_stops_code_generation(model):
     """Code generation verifies its rewrites: 1 − a ↦ σ(z) (instead of σ(−z)) is caught."""
     from dataclasses import replace
 
-    from derive.codegen import stable_form
-    from derive.stable import Sigmoid
+    from derive.codegen.context import stable_form
+    from derive.engine.stable import Sigmoid
 
     rewrites = tuple((pattern, Sigmoid(z) if pattern == 1 - a else replacement)
                      for pattern, replacement in model.activation.stable_rewrites)

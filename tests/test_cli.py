@@ -123,9 +123,9 @@ def test_committed_generated_folder_is_up_to_date():
 
 
 def test_failed_step_exits_1(monkeypatch, capsys):
-    from derive import derivations
-    from derive.steps import Derivation
-    from derive.symbols import a, z
+    from derive.engine import derivations
+    from derive.engine.steps import Derivation
+    from derive.engine.symbols import a, z
     from sympy import Derivative
 
     def broken(model):

@@ -1,6 +1,6 @@
 """The note's results, checked against SymPy's own ``diff`` of the composed model.
 
-The composition here is written out independently of ``derive.model``: the loss of
+The composition here is written out independently of ``derive.engine.model``: the loss of
 σ(w_j x_j + r + b), differentiated by SymPy, with the derivation's final expression
 unfolded by hand (a → σ(z), σ → its formula).
 """
@@ -9,7 +9,7 @@ import pytest
 from sympy.core.function import AppliedUndef
 from sympy import Derivative, Rational, S, Symbol, diff, exp, log, oo, simplify, solveset
 
-from derive.symbols import a, b, rest, w_j, x_j, y, z
+from derive.engine.symbols import a, b, rest, w_j, x_j, y, z
 
 SIGMA = 1 / (1 + exp(-z))
 LOSSES = {
@@ -115,7 +115,7 @@ def test_cross_entropy_one_sided_losses(by_label):
 
 
 def test_every_step_names_a_registered_rule(derivations):
-    from derive.rules import RULES
+    from derive.engine.rules import RULES
 
     for derivation in derivations:
         for step in derivation.steps:

@@ -10,7 +10,7 @@ import pytest
 
 from derive.build import python_module
 from derive.cli import main
-from derive.figure import TARGET, load_module, plot, saturation_data
+from derive.sheet.figure import TARGET, load_module, plot, saturation_data
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from sympy import diff, exp, lambdify, simplify
 
-from derive.registry import LOSSES
-from derive.symbols import a, y, z
+from derive.engine.registry import LOSSES
+from derive.engine.symbols import a, y, z
 from generated_module import GENERATED, load
 
 lr = load()

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from derive.build import python_module, stem
-from derive.codegen import HARD_ARGUMENT, module_context
-from derive.derivations import derive_all
-from derive.figure import load_module
-from derive.inplace import inplace_program
-from derive.model import Model
-from derive.registry import choose, valid_pairs
+from derive.codegen.context import HARD_ARGUMENT, module_context
+from derive.engine.derivations import derive_all
+from derive.sheet.figure import load_module
+from derive.codegen.inplace import inplace_program
+from derive.engine.model import Model
+from derive.engine.registry import choose, valid_pairs
 
 PAIRS = valid_pairs()
 

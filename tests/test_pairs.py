@@ -20,18 +20,18 @@ import numpy as np
 import pytest
 from sympy import Interval, Lambda, Rational, atan, diff, lambdify, pi, simplify
 
-from derive import registry
+from derive.engine import registry
 from derive.build import file_names, python_module, sheet_source, stem
 from derive.cli import main
 from derive.config import SheetInfo
-from derive.derivations import derive_all
-from derive.figure import load_module
-from derive.links import canonical_links
-from derive.model import Model
-from derive.pdf import compile_pdf
-from derive.registry import Activation, choose, label_range, valid_pairs
-from derive.symbols import y, z
-from derive.verify import NUMERIC, SYMBOLIC
+from derive.engine.derivations import derive_all
+from derive.sheet.figure import load_module
+from derive.engine.links import canonical_links
+from derive.engine.model import Model
+from derive.sheet.pdf import compile_pdf
+from derive.engine.registry import Activation, choose, label_range, valid_pairs
+from derive.engine.symbols import y, z
+from derive.engine.verify import NUMERIC, SYMBOLIC
 
 PAIRS = valid_pairs()
 EXTREME_Z = (-800.0, -100.0, -40.0, -5.0, -0.5, 0.0, 0.5, 5.0, 40.0, 100.0, 800.0)

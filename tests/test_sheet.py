@@ -14,11 +14,11 @@ from sympy import atan, exp, pi
 from derive.build import SHEET_FILES, sheet_source
 from derive.cli import main
 from derive.config import ConfigError, SheetInfo, load_info
-from derive.numbering import equation_numbers
-from derive.pdf import compile_pdf
-from derive.sheet import escape
-from derive.steps import Derivation
-from derive.symbols import z
+from derive.engine.numbering import equation_numbers
+from derive.sheet.pdf import compile_pdf
+from derive.sheet.context import escape
+from derive.engine.steps import Derivation
+from derive.engine.symbols import z
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ function, d for the total derivative with respect to a (the loss depends on a an
 fixed label only), ∂ for every other derivative, ``\\cdot`` between the factors of an
 unevaluated product and terms of an unevaluated sum kept in reading order (a chain
 rule's factors stay where the rule put them), and the symbol names of
-``derive.symbols`` and the registry.
+``derive.engine.symbols`` and the registry.
 """
 
 from sympy import Add, Mul, Symbol
@@ -13,8 +13,8 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from derive.registry import ACTIVATIONS, LOSSES
-from derive.symbols import LATEX_NAMES, a
+from derive.engine.registry import ACTIVATIONS, LOSSES
+from derive.engine.symbols import LATEX_NAMES, a
 
 
 def _symbol_names():

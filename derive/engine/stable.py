@@ -9,7 +9,7 @@ against the definition before it is printed. ``u`` is the argument symbol of a b
 from sympy import Abs, Function, Lambda, Max, Piecewise, exp, log
 from sympy.codegen.cfunctions import log1p
 
-from derive.symbols import z
+from derive.engine.symbols import z
 
 u = z  # the bodies are written in one real variable; the verifier samples z widely
 

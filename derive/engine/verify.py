@@ -1,6 +1,6 @@
 """Deciding whether one displayed relation holds.
 
-Every check works on *meanings* (see ``derive.model``). An equality is proved when
+Every check works on *meanings* (see ``derive.engine.model``). An equality is proved when
 the difference of the two sides is zero: structurally, then after ``cancel`` (exact for
 the rational functions of e^{−z} that σ produces), then after ``simplify``; an
 expression with |z|, max, min or a piecewise branch is split into the cases z > 0,
@@ -35,7 +35,7 @@ from sympy import (
 from sympy.codegen.cfunctions import log1p
 from sympy.core.relational import Relational
 
-from derive.symbols import b, w_j, x_j, y, z
+from derive.engine.symbols import b, w_j, x_j, y, z
 
 SYMBOLIC = "symbolic"
 NUMERIC = "numeric"

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from sympy import Function, Interval, Lambda, Mul, Rational, S, Symbol, exp, log, tanh
 from sympy.core.function import UndefinedFunction
 
-from derive.stable import LogSoftplus, Sigmoid, Softplus
-from derive.symbols import a, y, z
+from derive.engine.stable import LogSoftplus, Sigmoid, Softplus
+from derive.engine.symbols import a, y, z
 
 
 @dataclass(frozen=True)
@@ -232,7 +232,7 @@ class InvalidChoice(ValueError):
 
 def choose(activation_name, loss_names=None):
     """(activation, losses) for a valid choice; InvalidChoice says what is valid."""
-    from derive.text import text  # derive.text reads this registry: import it late
+    from derive.engine.text import text  # derive.engine.text reads this registry: import it late
 
     if activation_name not in ACTIVATIONS:
         raise InvalidChoice(f"unknown activation {activation_name!r}; choose one of: "

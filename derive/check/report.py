@@ -4,7 +4,7 @@ The input is LaTeX as students write it: the bodies of align/equation environmen
 (or \\[ … \\], $$ … $$), or, without any environment, the whole text, e.g. lines that
 each start with "=". Alignment marks, line breaks, labels, tags, comments and
 \\text{…} annotations are set aside (keeping line numbers); what remains must be one
-chain e0 = e1 = … per block, read by ``derive.latex_input``. Each consecutive equality
+chain e0 = e1 = … per block, read by ``derive.check.reader``. Each consecutive equality
 is checked by the engine (``Step``) in the note's model: proved, checked numerically,
 or false with a counterexample point and both sides' values there.
 """
@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass, field
 from functools import partial
 
-from derive.latex import latex
-from derive.latex_input import MAX_CHARACTERS, LatexInputError, parse_chain
-from derive.steps import Step, StepError
-from derive.text import text
-from derive.verify import NUMERIC
+from derive.printing.latex import latex
+from derive.check.reader import MAX_CHARACTERS, LatexInputError, parse_chain
+from derive.engine.steps import Step, StepError
+from derive.engine.text import text
+from derive.engine.verify import NUMERIC
 
 PROVED, CHECKED, FALSE, UNDECIDED = "proved", "checked numerically", "false", "undecided"
 MAX_STEPS = 40

@@ -38,7 +38,7 @@ from sympy import (
 )
 from sympy.core.relational import Relational
 
-from derive.symbols import a, b, rest, w_j, x_j, z
+from derive.engine.symbols import a, b, rest, w_j, x_j, z
 
 CHAIN_RULE = "chain rule"
 DIFFERENTIATE = "differentiate"

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 from sympy import Derivative, E, Rational, S, exp, log, tanh
 
-from derive.stable import Sigmoid
-from derive.symbols import a, b, rest, w_j, x_j, y, z
+from derive.engine.stable import Sigmoid
+from derive.engine.symbols import a, b, rest, w_j, x_j, y, z
 
 MAX_CHARACTERS = 20_000
 MAX_DEPTH = 60

@@ -1,9 +1,9 @@
 """The solution sheet and the problem sheet: LaTeX from the verified derivations.
 
 ``sheet_context`` turns derivations into plain strings for ``templates/sheet.tex.jinja``
-(every expression through ``derive.latex``); ``render_sheet`` fills the template. The
+(every expression through ``derive.printing.latex``); ``render_sheet`` fills the template. The
 solutions variant shows every step with its rule; the problems variant states each
-result as a task, with the same equation numbers (``derive.numbering``).
+result as a task, with the same equation numbers (``derive.engine.numbering``).
 
 Equation labels in LaTeX are ``eq:<derivation label>``. Numbers in the solutions are
 LaTeX's own (one per step line, in order); the problems variant tags each statement
@@ -16,14 +16,14 @@ import mpmath
 from sympy import Basic, Float, Integer
 
 from derive.config import SheetInfo
-from derive.figure import TARGET
-from derive.latex import latex
-from derive.numbering import equation_numbers
-from derive.registry import ACTIVATIONS, LOSSES, label_range
+from derive.sheet.figure import TARGET
+from derive.printing.latex import latex
+from derive.engine.numbering import equation_numbers
+from derive.engine.registry import ACTIVATIONS, LOSSES, label_range
 from derive.render import render
-from derive.rules import RULES
-from derive.symbols import a, y
-from derive.verify import MIN_POINTS, NUMERIC
+from derive.engine.rules import RULES
+from derive.engine.symbols import a, y
+from derive.engine.verify import MIN_POINTS, NUMERIC
 
 TEMPLATE = "sheet.tex.jinja"
 VARIANTS = ("solutions", "problems")

@@ -12,15 +12,15 @@ Conventions of the code: z = X @ w + b; δ = ∂L/∂b = ∂L/∂z per sample (�
 
 from sympy import Derivative, S, Symbol
 
-from derive.inplace import inplace_program
-from derive.numbering import cite, equation_numbers
-from derive.numpy_printer import print_block, print_numpy, print_scalar
-from derive.registry import label_range
-from derive.rules import evaluated, product, replace_exactly
-from derive.stable import HELPERS, PRIMITIVES
-from derive.steps import Step, StepError
-from derive.symbols import a, b, w_j, x_j, y, z
-from derive.text import text
+from derive.codegen.inplace import inplace_program
+from derive.engine.numbering import cite, equation_numbers
+from derive.printing.numpy import print_block, print_numpy, print_scalar
+from derive.engine.registry import label_range
+from derive.engine.rules import evaluated, product, replace_exactly
+from derive.engine.stable import HELPERS, PRIMITIVES
+from derive.engine.steps import Step, StepError
+from derive.engine.symbols import a, b, w_j, x_j, y, z
+from derive.engine.text import text
 
 TEMPLATE = "logistic_regression.py.jinja"
 HARD_ARGUMENT = Symbol("u", real=True)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from sympy import Derivative, Limit, diff, limit
 
-from derive.registry import Activation, Loss
-from derive.stable import unfold_primitives
-from derive.symbols import a, b, rest, w_j, x_j, z
+from derive.engine.registry import Activation, Loss
+from derive.engine.stable import unfold_primitives
+from derive.engine.symbols import a, b, rest, w_j, x_j, z
 
 _OPENS_Z = (w_j, x_j, b)
 

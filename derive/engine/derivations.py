@@ -13,8 +13,8 @@ sheet and the generated code cite.
 
 from sympy import Contains, Derivative, Eq, Limit, Rel, S, Subs, oo, simplify
 
-from derive.steps import Derivation
-from derive.symbols import a, b, w_j, y, z
+from derive.engine.steps import Derivation
+from derive.engine.symbols import a, b, w_j, y, z
 
 
 class Book:

@@ -4,8 +4,8 @@ from sympy import Basic, Symbol
 from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
-from derive.registry import ACTIVATIONS
-from derive.symbols import a
+from derive.engine.registry import ACTIVATIONS
+from derive.engine.symbols import a
 
 class TextPrinter(StrPrinter):
     """Plain text in reading order: σ'(z), dL_se/da, ∂z/∂w_j; products keep their order."""

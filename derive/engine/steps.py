@@ -1,15 +1,15 @@
 """Steps and derivations: the chain lhs = e1 = … = en, every link verified when built.
 
-``Step(lhs, rhs, rule)`` verifies itself on construction (see ``derive.verify``) and
+``Step(lhs, rhs, rule)`` verifies itself on construction (see ``derive.engine.verify``) and
 records how: ``method`` is "symbolic" or "numeric". A ``Derivation`` is a titled chain
-whose links are Steps; ``apply`` asks a rule from ``derive.rules`` for the next
+whose links are Steps; ``apply`` asks a rule from ``derive.engine.rules`` for the next
 expression, so the chain is produced by rules rather than typed in.
 """
 
-from derive.model import Model
-from derive.registry import activation, loss
-from derive.text import join_title
-from derive.verify import Refuted, Undecided, check
+from derive.engine.model import Model
+from derive.engine.registry import activation, loss
+from derive.engine.text import join_title
+from derive.engine.verify import Refuted, Undecided, check
 
 _COMPOSE = {"=": 0, "<=": 1, ">=": 1, "<": 2, ">": 2}
 
@@ -126,7 +126,7 @@ class Derivation:
         A rule that leaves the expression as it is adds no link. One that does not apply
         is an error, unless ``optional``: then it is skipped.
         """
-        from derive.rules import RULES
+        from derive.engine.rules import RULES
 
         rhs = RULES[rule].function(self.rhs, **arguments)
         if rhs is None and not optional:

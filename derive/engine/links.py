@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from sympy import Derivative
 
-from derive.derivations import Book, activation_derivative, loss_derivative
-from derive.model import Model
-from derive.registry import ACTIVATIONS, LOSSES, is_valid
-from derive.steps import Step, StepError
-from derive.symbols import a, y, z
+from derive.engine.derivations import Book, activation_derivative, loss_derivative
+from derive.engine.model import Model
+from derive.engine.registry import ACTIVATIONS, LOSSES, is_valid
+from derive.engine.steps import Step, StepError
+from derive.engine.symbols import a, y, z
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ import json
 
 from sympy import srepr
 
-from derive.latex import latex
-from derive.text import text
-from derive.verify import NUMERIC, SYMBOLIC
+from derive.printing.latex import latex
+from derive.engine.text import text
+from derive.engine.verify import NUMERIC, SYMBOLIC
 
 _SHOWN = {"=": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "<=>": "<=>"}
 
