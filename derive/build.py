@@ -1,30 +1,48 @@
-"""From verified derivations to files: what ``derive build`` writes and checks.
+"""What a build writes, and in which order: the one place that orchestrates the stages.
 
-``artefacts`` turns the derivations into named texts (nothing touches the disk);
-``write`` puts them in a folder atomically (a temporary file in the same folder, then
-``os.replace``), so a failed build never leaves a half-written file; ``stale`` compares
-a folder with what would be written and returns unified diffs.
+For a chosen neuron the build verifies every derivation (``derive_all``), renders the
+record, the generated module and both sheets as texts (``artefacts``: nothing touches
+the disk), then ``build`` writes them into a folder atomically (a temporary file in the
+same folder, then ``os.replace``, so a failed build never leaves a half-written file),
+draws the saturation figure and compiles the PDFs. Without a choice the build is the
+project's golden set: the note's model at the top of the folder and every valid
+(activation, loss) pair under ``pairs/``. ``--check`` compares the texts with a folder
+and returns unified diffs instead of writing.
+
+The sheet never runs generated code: the build loads the module it rendered, computes
+the figure's data with it and hands the data to the sheet (``SheetExtras``).
 """
 
 import difflib
 import functools
 import os
 import tempfile
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
 from derive.codegen.context import TEMPLATE as CODE_TEMPLATE
 from derive.codegen.context import module_context
-from derive.sheet.figure import load_module, plot, saturation_data
+from derive.engine.derivations import derive_all
 from derive.engine.links import canonical_links
-from derive.engine.registry import ACTIVATIONS, LOSSES, default_losses
-from derive.render import render
+from derive.engine.model import Model
+from derive.engine.registry import ACTIVATIONS, LOSSES, default_losses, valid_pairs
 from derive.printing.record import as_json
-from derive.sheet.context import render_sheet, sheet_context, shows_saturation
+from derive.render import render
+from derive.sheet.context import SheetExtras, render_sheet, sheet_context, shows_saturation
+from derive.sheet.figure import plot, saturation_data
+from derive.sheet.pdf import INSTALL_HINT, LatexError, compile_pdf, engine
 
 DEFAULT_STEM = "logistic_regression"
+PAIRS_FOLDER = "pairs"
+"""Where the golden build puts every single (activation, loss) pair."""
 SHEET_FILES = {"solutions": "{stem}.tex", "problems": "{stem}_problems.tex"}
 """Sheet file names per variant, for a model whose files are named ``stem``."""
+
+
+class BuildFailed(Exception):
+    """A stage failed (LaTeX reported an error, a required engine is missing); the
+    message says which and how to fix it."""
 
 
 def stem(model):
@@ -48,55 +66,71 @@ def file_names(model):
 
 @dataclass(frozen=True)
 class Artefact:
-    """One output file: its name inside the output folder and its full text."""
+    """One output file: its path inside the output folder and its full text."""
 
     name: str
     text: str
 
 
-def artefacts(derivations, model, info=None):
-    """Every text file the build produces for these derivations, in a fixed order, and
-    the ``SheetExtras`` the sheets were made with (the figure is drawn from them).
+@dataclass(frozen=True)
+class Built:
+    """The texts of one model's files, what its sheets were made with, and its book."""
 
-    The PDFs and the figure's PNG are build products compiled from these (see
-    ``derive.sheet.pdf``), not compared by ``--check``.
-    """
-    names = file_names(model)
-    module = python_module(derivations, model)
-    extras = sheet_extras(derivations, model, module)
-    files = [
-        Artefact(names["record"], as_json(derivations)),
-        Artefact(names["code"], module),
-        *(Artefact(names[variant], sheet_source(derivations, model, info, variant, extras))
+    book: object
+    files: list
+    extras: SheetExtras
+
+    @property
+    def sources(self):
+        return {artefact.name: artefact.text for artefact in self.files}
+
+
+def artefacts(book, info=None, folder=""):
+    """Every text file the build produces for ``book``'s model, in a fixed order, named
+    inside ``folder`` (a path relative to the output folder, "" for its top)."""
+    names = file_names(book.model)
+    module = python_module(book)
+    extras = sheet_extras(book, module)
+    texts = [
+        (names["record"], as_json(book)),
+        (names["code"], module),
+        *((names[variant], sheet_source(book, info, variant, extras))
           for variant in SHEET_FILES),
     ]
-    return files, extras
+    return Built(book, [Artefact(_inside(folder, name), text) for name, text in texts], extras)
 
 
-@dataclass(frozen=True)
-class SheetExtras:
-    """What a sheet shows beyond its own derivations: the canonical-link table, and for
-    the note's comparison the saturation figure's data and file name (else None)."""
+def golden(info=None):
+    """The project's golden set: the note's model, then every valid single pair under
+    ``pairs/`` (one model each)."""
+    models = [Model(ACTIVATIONS["sigmoid"],
+                    tuple(LOSSES[name] for name in default_losses(ACTIVATIONS["sigmoid"])))]
+    pairs = [Model(ACTIVATIONS[act], (LOSSES[loss],)) for act, loss in valid_pairs()]
+    return [artefacts(derive_all(model), info) for model in models] + [
+        artefacts(derive_all(model), info, PAIRS_FOLDER) for model in pairs]
 
-    links: list
-    saturation: object = None
-    figure: str | None = None
+
+def python_module(book):
+    """The generated NumPy module's source."""
+    context = module_context(book, book.model)
+    context["sheet"] = file_names(book.model)["solutions"].removesuffix(".tex") + ".pdf"
+    return render(CODE_TEMPLATE, context, "#")
 
 
-def sheet_extras(derivations, model, module=None):
+def sheet_extras(book, module=None):
     """The canonical-link table and, for the note's model, the figure's data (computed
-    by running the generated module ``module``)."""
+    by running the generated module, ``module`` or rendered now)."""
     links = _links(tuple(ACTIVATIONS.values()), tuple(LOSSES.values()))
-    if not shows_saturation(model):
+    if not shows_saturation(book.model):
         return SheetExtras(links)
-    module = module or python_module(derivations, model)
-    return SheetExtras(links, _saturation(module), f"{stem(model)}_saturation.png")
+    module = module or python_module(book)
+    return SheetExtras(links, _saturation(module), f"{stem(book.model)}_saturation.png")
 
 
 @functools.lru_cache(maxsize=4)
 def _links(activations, losses):
     """The table for this registry content, computed once per content."""
-    return canonical_links(activations, losses)
+    return tuple(canonical_links(activations, losses))
 
 
 @functools.lru_cache(maxsize=4)
@@ -104,34 +138,80 @@ def _saturation(module):
     return saturation_data(load_module(module))
 
 
-def sheet_source(derivations, model, info, variant, extras=None):
+def load_module(source, name="derive_generated"):
+    """Generated source executed as a fresh module (it is our own text, just rendered)."""
+    module = types.ModuleType(name)
+    exec(compile(source, f"<{name}>", "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+def sheet_source(book, info, variant, extras=None):
     """The LaTeX source of one sheet variant."""
-    extras = extras or sheet_extras(derivations, model)
-    return render_sheet(sheet_context(derivations, model, info, variant, extras))
+    extras = extras or sheet_extras(book)
+    return render_sheet(sheet_context(book, info, variant, extras))
 
 
-def draw_figure(extras, folder):
-    """Write the saturation figure into ``folder``; its path, or None when there is no
-    figure for this sheet or matplotlib is not installed."""
+# --- writing ---------------------------------------------------------------------------
+
+
+def build(out, built, *, pdf=True, say=print, warn=print):
+    """Write every model's files into ``out``, then the figure, then the PDFs of the
+    top-level sheets. ``say`` reports each file written; ``warn`` what was skipped."""
+    out = Path(out)
+    for model_files in built:
+        for path in write(out, model_files.files):
+            say(f"wrote {path}")
+    top = built[0]
+    figures = draw_figure(top.extras, out, say, warn)
+    if pdf:
+        sources = top.sources
+        for variant in SHEET_FILES:
+            name = file_names(top.book.model)[variant]
+            target = (out / name).with_suffix(".pdf")
+            if not compile_sheet(sources[name], target, figures, say=say, warn=warn):
+                break
+
+
+def draw_figure(extras, folder, say=print, warn=print):
+    """Draw the saturation figure into ``folder`` when the sheet has one; the files to
+    give LaTeX (none when matplotlib is missing: the sheet then says it was skipped)."""
     if extras.saturation is None:
-        return None
+        return []
     path = Path(folder) / extras.figure
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path if plot(extras.saturation, path) else None
+    if not plot(extras.saturation, path):
+        warn("matplotlib is not installed, so the saturation figure was skipped (the "
+             "sheet says so); pip install matplotlib to draw it")
+        return []
+    say(f"wrote {path}")
+    return [path]
 
 
-def python_module(derivations, model):
-    """The generated NumPy module's source."""
-    context = module_context(derivations, model)
-    context["sheet"] = file_names(model)["solutions"].removesuffix(".tex") + ".pdf"
-    return render(CODE_TEMPLATE, context, "#")
+def compile_sheet(source, pdf, figures=(), *, required=False, say=print, warn=print):
+    """Compile ``source`` to ``pdf``; True when written. Without a LaTeX engine this
+    says how to get one (``warn``), or fails when the PDF was ``required``."""
+    if engine() is None:
+        if required:
+            raise BuildFailed(INSTALL_HINT)
+        warn(INSTALL_HINT)
+        return False
+    try:
+        compile_pdf(source, pdf, resources=figures)
+    except LatexError as error:
+        raise BuildFailed(str(error)) from None
+    say(f"wrote {pdf}")
+    return True
 
 
 def write(folder, files):
     """Write each artefact into ``folder`` atomically; return the paths written."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    return [write_atomically(folder / artefact.name, artefact.text) for artefact in files]
+    written = []
+    for artefact in files:
+        path = folder / artefact.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written.append(write_atomically(path, artefact.text))
+    return written
 
 
 def write_atomically(path, text):
@@ -150,10 +230,19 @@ def write_atomically(path, text):
     return path
 
 
-def stale(folder, files):
-    """Unified diffs between ``folder`` and the artefacts; empty when up to date."""
+def stale(folder, built):
+    """Unified diffs between ``folder`` and every model's artefacts, and a line for each
+    file in a subfolder the build owns (``pairs/``) that it would not write; empty when
+    up to date."""
+    artefacts_ = [artefact for model_files in built for artefact in model_files.files]
     diffs = []
-    for artefact in files:
+    expected = {artefact.name for artefact in artefacts_}
+    owned = {Path(name).parent for name in expected} - {Path(".")}
+    for subfolder in sorted(owned):
+        for path in sorted((Path(folder) / subfolder).glob("*")):
+            if path.is_file() and str(subfolder / path.name) not in expected:
+                diffs.append(f"{path}: not generated any more; delete it\n")
+    for artefact in artefacts_:
         path = Path(folder) / artefact.name
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != artefact.text:
@@ -165,3 +254,7 @@ def stale(folder, files):
             )
             diffs.append("".join(diff))
     return diffs
+
+
+def _inside(folder, name):
+    return f"{folder}/{name}" if folder else name

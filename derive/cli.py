@@ -65,18 +65,21 @@ def _parser():
         description="Verify every derivation, then write into DIR: derivations.json, "
         "logistic_regression.py, logistic_regression.tex (solutions) and "
         "logistic_regression_problems.tex, and their PDFs when a LaTeX engine "
-        "(latexmk or pdflatex) is installed. For another --activation/--loss choice the "
-        "names start with the choice instead (tanh_se.py, tanh_se.tex, "
-        "tanh_se_problems.tex, tanh_se_derivations.json). With --check nothing is "
-        "written: the command fails with a unified diff when a text file in DIR differs from what "
-        "would be generated (PDFs are build products and are not compared).",
+        "(latexmk or pdflatex) is installed, and the saturation figure they include; "
+        "then the same texts for every valid single (activation, loss) pair under "
+        "DIR/pairs/ (sigmoid_se.py, sigmoid_se.tex, …; no PDFs). With --activation or "
+        "--loss only that choice is built, its names starting with the choice "
+        "(tanh_se.py, tanh_se.tex, tanh_se_problems.tex, tanh_se_derivations.json). With "
+        "--check nothing is written: the command fails with a unified diff when a text "
+        "file in DIR differs from what would be generated (PDFs and the figure are build "
+        "products and are not compared).",
     )
     build.add_argument("--out", metavar="DIR", type=Path, default=DEFAULT_OUT,
                        help=f"output folder (default: {DEFAULT_OUT}/)")
     build.add_argument("--check", action="store_true",
                        help="write nothing; exit 1 with a diff if DIR is stale")
     build.add_argument("--no-pdf", action="store_true", help="do not compile the PDFs")
-    _choice_options(build)
+    _choice_options(build, golden=True)
     _sheet_options(build)
     build.set_defaults(run=_build)
 
@@ -147,13 +150,14 @@ def _parser():
     return parser
 
 
-def _choice_options(parser):
-    group = parser.add_argument_group(
-        "which neuron",
-        "Default: the note's logistic regression (sigmoid; losses se and ce). "
-        "'derive list' shows every activation, loss and valid pair.",
-    )
-    group.add_argument("--activation", metavar="NAME", default="sigmoid",
+def _choice_options(parser, golden=False):
+    default = ("Default: the note's logistic regression (sigmoid; losses se and ce)"
+               + (" and, under DIR/pairs/, every valid single pair (the golden set "
+                  "that 'derive build --check' compares); with either option, only "
+                  "that choice" if golden else "") + ". 'derive list' shows every "
+               "activation, loss and valid pair.")
+    group = parser.add_argument_group("which neuron", default)
+    group.add_argument("--activation", metavar="NAME", default=None,
                        help="the activation a = act(z) (default: sigmoid)")
     group.add_argument("--loss", metavar="NAME[,NAME]", default=None,
                        type=lambda names: tuple(names.split(",")),
@@ -178,20 +182,29 @@ def _fail(command, message, status=FAILED):
     raise _Exit(status)
 
 
-def _verified(command, arguments):
-    """(derivations, model) for the chosen neuron, every step verified; an invalid
-    choice is a usage error (exit 2), a StepError a failure (exit 1)."""
-    from derive.engine.derivations import derive_all
+def _warner(command):
+    return lambda message: print(f"derive {command}: {message}", file=sys.stderr)
+
+
+def _model(command, activation, losses):
+    """The chosen neuron; an invalid choice is a usage error (exit 2)."""
+    from derive.engine.choice import InvalidChoice, choose
     from derive.engine.model import Model
-    from derive.engine.registry import InvalidChoice, choose
+
+    try:
+        return Model(*choose(activation or "sigmoid", losses))
+    except InvalidChoice as error:
+        _fail(command, error, USAGE)
+
+
+def _verified(command, model):
+    """The Book of ``model``'s derivations, every step verified; a StepError is a
+    failure (exit 1)."""
+    from derive.engine.derivations import derive_all
     from derive.engine.steps import StepError
 
     try:
-        model = Model(*choose(arguments.activation, arguments.loss))
-    except InvalidChoice as error:
-        _fail(command, error, USAGE)
-    try:
-        return derive_all(model), model
+        return derive_all(model)
     except StepError as error:
         _fail(command, error)
 
@@ -209,16 +222,17 @@ def _info(command, arguments):
 def _verify(arguments):
     from derive.printing.record import as_json, as_text
 
-    derivations, _ = _verified("verify", arguments)
-    sys.stdout.write(as_json(derivations) if arguments.json else as_text(derivations))
+    book = _verified("verify", _model("verify", arguments.activation, arguments.loss))
+    sys.stdout.write(as_json(book) if arguments.json else as_text(book))
     return OK
 
 
 def _check(arguments):
-    from derive.check.report import as_json, as_text, check_chains, holds, read
     from derive.check.reader import LatexInputError
+    from derive.check.report import as_json, as_text, check_chains, holds, read
+    from derive.engine.choice import InvalidChoice, choose
     from derive.engine.model import Model
-    from derive.engine.registry import InvalidChoice, choose, valid_losses
+    from derive.engine.registry import valid_losses
 
     name = "<stdin>" if arguments.file == "-" else arguments.file
     try:
@@ -254,99 +268,91 @@ def _read_text(command, path):
 def _code(arguments):
     from derive.build import file_names, python_module, write_atomically
 
-    derivations, model = _verified("code", arguments)
-    source = python_module(derivations, model)
+    model = _model("code", arguments.activation, arguments.loss)
+    if arguments.output is not None and arguments.output.is_dir():
+        _fail("code", f"-o {arguments.output} is a folder; give a file path", USAGE)
+    source = python_module(_verified("code", model))
     output = arguments.output or DEFAULT_OUT / file_names(model)["code"]
     if str(output) == "-":
         sys.stdout.write(source)
         return OK
-    if output.is_dir():
-        _fail("code", f"-o {output} is a folder; give a file path", USAGE)
     output.parent.mkdir(parents=True, exist_ok=True)
     print(f"wrote {write_atomically(output, source)}")
     return OK
 
 
 def _sheet(arguments):
-    from derive.build import file_names, sheet_extras, sheet_source, write_atomically
+    from derive.build import (
+        BuildFailed,
+        compile_sheet,
+        draw_figure,
+        file_names,
+        sheet_extras,
+        sheet_source,
+        write_atomically,
+    )
 
     info = _info("sheet", arguments)
     if arguments.output is not None and arguments.output.is_dir():
         _fail("sheet", f"-o {arguments.output} is a folder; give a file path", USAGE)
-    derivations, model = _verified("sheet", arguments)
+    model = _model("sheet", arguments.activation, arguments.loss)
+    book = _verified("sheet", model)
     output = arguments.output or DEFAULT_OUT / file_names(model)[arguments.variant]
-    extras = sheet_extras(derivations, model)
-    source = sheet_source(derivations, model, info, arguments.variant, extras)
-    figures = _figure("sheet", extras, output.parent, arguments.variant == "solutions")
-    if output.suffix == ".pdf":
-        _compile("sheet", source, output, required=True, resources=figures)
-        return OK
-    output.parent.mkdir(parents=True, exist_ok=True)
-    print(f"wrote {write_atomically(output, source)}")
-    if not arguments.no_pdf:
-        _compile("sheet", source, output.with_suffix(".pdf"), required=False,
-                 resources=figures)
+    extras = sheet_extras(book)
+    source = sheet_source(book, info, arguments.variant, extras)
+    warn = _warner("sheet")
+    figures = (draw_figure(extras, output.parent, warn=warn)
+               if arguments.variant == "solutions" else [])
+    try:
+        if output.suffix == ".pdf":
+            compile_sheet(source, output, figures, required=True, warn=warn)
+            return OK
+        output.parent.mkdir(parents=True, exist_ok=True)
+        print(f"wrote {write_atomically(output, source)}")
+        if not arguments.no_pdf:
+            compile_sheet(source, output.with_suffix(".pdf"), figures, warn=warn)
+    except BuildFailed as error:
+        _fail("sheet", error)
     return OK
 
 
-def _figure(command, extras, folder, wanted=True):
-    """Draw the saturation figure into ``folder`` when the sheet has one; the files to
-    give LaTeX (none when matplotlib is missing: the sheet then says it was skipped)."""
-    from derive.build import draw_figure
-
-    if not wanted or extras.saturation is None:
-        return []
-    path = draw_figure(extras, folder)
-    if path is None:
-        print(f"derive {command}: matplotlib is not installed, so the saturation figure "
-              "was skipped (the sheet says so); pip install matplotlib to draw it",
-              file=sys.stderr)
-        return []
-    print(f"wrote {path}")
-    return [path]
-
-
 def _build(arguments):
-    from derive.build import SHEET_FILES, artefacts, file_names, stale, write
+    from derive.build import BuildFailed, artefacts, build, golden, stale
+    from derive.engine.steps import StepError
     from derive.printing.record import summary_line
 
     info = _info("build", arguments)
-    if arguments.out.exists() and not arguments.out.is_dir():
-        _fail("build", f"--out {arguments.out} exists and is not a folder", USAGE)
-    derivations, model = _verified("build", arguments)
-    files, extras = artefacts(derivations, model, info)
+    out = arguments.out
+    if out.exists() and not out.is_dir():
+        _fail("build", f"--out {out} exists and is not a folder", USAGE)
+    chosen = arguments.activation is not None or arguments.loss is not None
+    model = _model("build", arguments.activation, arguments.loss)
+    try:
+        built = [artefacts(_verified("build", model), info)] if chosen else golden(info)
+    except StepError as error:
+        _fail("build", error)
+    summary = summary_line(built[0].book)
     if arguments.check:
-        diffs = stale(arguments.out, files)
+        diffs = stale(out, built)
         if diffs:
             sys.stdout.writelines(diffs)
-            _fail("build --check", f"{arguments.out}/ is stale; run 'derive build --out "
-                  f"{arguments.out}' and commit the result")
-        print(f"{arguments.out}/ is up to date ({summary_line(derivations)})")
+            _fail("build --check", f"{out}/ is stale; run 'derive build --out {out}' "
+                  "and commit the result")
+        print(f"{out}/ is up to date ({summary}; {len(built)} models)")
         return OK
-    for path in write(arguments.out, files):
-        print(f"wrote {path}")
-    figures = _figure("build", extras, arguments.out)
-    if not arguments.no_pdf:
-        sources = {artefact.name: artefact.text for artefact in files}
-        for variant in SHEET_FILES:
-            name = file_names(model)[variant]
-            pdf = (arguments.out / name).with_suffix(".pdf")
-            if not _compile("build", sources[name], pdf, required=False, resources=figures):
-                break
-    print(summary_line(derivations))
+    try:
+        build(out, built, pdf=not arguments.no_pdf, warn=_warner("build"))
+    except BuildFailed as error:
+        _fail("build", error)
+    print(summary)
     return OK
 
 
 def _list(arguments):
     from derive.build import stem
+    from derive.engine.choice import choose
     from derive.engine.model import Model
-    from derive.engine.registry import (
-        ACTIVATIONS,
-        LOSSES,
-        choose,
-        default_losses,
-        valid_losses,
-    )
+    from derive.engine.registry import ACTIVATIONS, LOSSES, default_losses, valid_losses
     from derive.engine.text import text
 
     print("Activations, a = act(z):")
@@ -364,20 +370,3 @@ def _list(arguments):
         print(f"  {'':<9} default --loss {','.join(default_losses(act))} "
               f"({stem(Model(*choose(name)))})")
     return OK
-
-
-def _compile(command, source, pdf, required, resources=()):
-    """Compile ``source`` to ``pdf``; without an engine, say how to get one."""
-    from derive.sheet.pdf import INSTALL_HINT, LatexError, compile_pdf, engine
-
-    if engine() is None:
-        if required:
-            _fail(command, INSTALL_HINT)
-        print(f"derive {command}: {INSTALL_HINT}", file=sys.stderr)
-        return False
-    try:
-        compile_pdf(source, pdf, resources=resources)
-    except LatexError as error:
-        _fail(command, error)
-    print(f"wrote {pdf}")
-    return True

@@ -1,5 +1,5 @@
-"""Shared fixtures: the note's model and its derivations, built (and verified) once,
-and the LaTeX engine the PDF tests need."""
+"""Shared fixtures: the note's model and its Book of derivations, built (and verified)
+once; every registry pair, built once; and the LaTeX engine the PDF tests need."""
 
 import os
 import shutil
@@ -7,8 +7,9 @@ import shutil
 import pytest
 
 from derive.engine.derivations import derive_all
+from derive.engine.model import default_model
 from derive.sheet.pdf import engine
-from derive.engine.steps import default_model
+from support import PAIRS, built_pair
 
 REQUIRE_LATEX = os.environ.get("DERIVE_REQUIRE_LATEX") == "1"
 """Set by .ci/run, which installs an engine: a missing one then fails instead of skipping."""
@@ -20,13 +21,14 @@ def model():
 
 
 @pytest.fixture(scope="session")
-def derivations(model):
+def book(model):
     return derive_all(model)
 
 
-@pytest.fixture(scope="session")
-def by_label(derivations):
-    return {derivation.label: derivation for derivation in derivations}
+@pytest.fixture(scope="module", params=PAIRS, ids=lambda pair: "_".join(pair))
+def pair(request):
+    """(model, book, module) of each valid (activation, loss) pair."""
+    return built_pair(*request.param)
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,10 @@ import mpmath
 import numpy as np
 import pytest
 
-from generated_module import load
+from support import load_generated, ulps
 from test_generated_code import reference
 
-lr = load()
+lr = load_generated()
 ULP_BOUND = 4
 
 
@@ -40,13 +40,6 @@ GRIDS = {
 }
 
 
-def _ulps(got, expected, dtype):
-    tiny = float(np.finfo(dtype).tiny)
-    exact = float(expected)
-    scale = float(np.spacing(dtype(max(abs(exact), tiny))))
-    return float(abs(mpmath.mpf(float(got)) - expected)) / scale
-
-
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", ["ce", "se"])
 @pytest.mark.parametrize("label", [0.0, 1.0])
@@ -60,7 +53,7 @@ def test_hard_labels_within_four_ulp_on_a_dense_grid(name, label, dtype):
     worst = (0.0, 0.0)
     for z_value, got_loss, got_delta in zip(grid, loss, delta):
         expected_loss, expected_delta = reference(name, float(z_value), label)
-        error = max(_ulps(got_loss, expected_loss, dtype), _ulps(got_delta, expected_delta, dtype))
+        error = max(ulps(got_loss, expected_loss, dtype), ulps(got_delta, expected_delta, dtype))
         worst = max(worst, (error, float(z_value)))
     print(f"{name} y={label:g} {np.dtype(dtype).name}: worst {worst[0]:.2f} ULP at z = {worst[1]}")
     assert worst[0] <= ULP_BOUND, worst
@@ -80,7 +73,7 @@ def test_soft_labels_are_finite_and_within_the_stated_bound(name, dtype):
         for z_value, got_loss, got_delta in zip(grid, loss, delta):
             expected_loss, expected_delta = reference(name, float(z_value), float(dtype(label)))
             loss_error = float(abs(mpmath.mpf(float(got_loss)) - expected_loss))
-            assert (_ulps(got_loss, expected_loss, dtype) <= 2 * ULP_BOUND
+            assert (ulps(got_loss, expected_loss, dtype) <= 2 * ULP_BOUND
                     or loss_error <= ULP_BOUND * epsilon), (label, z_value)
             assert abs(float(got_delta) - float(expected_delta)) <= ULP_BOUND * epsilon
 

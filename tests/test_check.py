@@ -13,16 +13,21 @@ import time
 from pathlib import Path
 
 import pytest
+from sympy import Derivative
 
-from derive.check.report import CHECKED, FALSE, PROVED, check_chains, read
-from derive.cli import main
+from derive.check import vocabulary
+from derive.check.parser import Losses, Parser
 from derive.check.reader import MAX_DEPTH
+from derive.check.report import CHECKED, FALSE, PROVED, check_chains, read
+from derive.check.tokens import tokenize
+from derive.cli import main
 from derive.engine.model import Model
-from derive.engine.registry import activation, loss
+from derive.engine.registry import ACTIVATIONS, LOSSES
+from derive.engine.symbols import b, z
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = sorted((ROOT / "tests" / "check_corpus").glob("*.tex"))
-MODEL = Model(activation("sigmoid"), (loss("se"), loss("ce")))
+MODEL = Model(ACTIVATIONS["sigmoid"], (LOSSES["se"], LOSSES["ce"]))
 
 
 def _expectation(path):
@@ -173,9 +178,107 @@ def test_readme_shows_real_output():
     command = re.search(r"\$ (derive check .+)\n", shown).group(1)
     assert command == "derive check slip.tex"
     result = subprocess.run([sys.executable, "-m", "derive", "check", "-"], input=latex_input,
-                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+                            capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
     assert result.returncode == 1
     assert shown.split("\n", 1)[1] == result.stdout
+
+
+OWN_NAMES = {
+    # activation: (a correct derivation using its own LaTeX name, a slip, the step it breaks)
+    "softplus": (r"""
+\begin{align*}
+\frac{d}{dz}\operatorname{softplus}(z) &= \frac{1}{1+e^{-z}} \\
+  &= \sigma(z)
+\end{align*}
+\begin{align*}
+\frac{\partial L}{\partial b} &= (a - y) \cdot \operatorname{softplus}'(z) \\
+  &= (\mathrm{softplus}(z) - y) \cdot (1 - e^{-a})
+\end{align*}
+""", (r"\operatorname{softplus}'(z)", r"\operatorname{softplus}(z)"), 3),
+    "identity": (r"""
+\begin{align*}
+\frac{\partial L}{\partial w_j} &= (a - y) \cdot \operatorname{id}'(z) \cdot x_j \\
+  &= (\operatorname{id}(z) - y)\, x_j \\
+  &= \left(w_j x_j + \sum_{k \neq j} w_k x_k + b - y\right) x_j
+\end{align*}
+""", (r"(\operatorname{id}(z) - y)", r"(\operatorname{id}(z) + y)"), 2),
+    "exp": (r"""
+\begin{align*}
+\frac{d}{dz}\exp(z) &= \exp(z) = e^{z}
+\end{align*}
+\begin{align*}
+\frac{\partial L}{\partial b} &= (a - y) \cdot \exp'(z) = (a - y)\, a
+\end{align*}
+""", (r"(a - y)\, a", r"(a - y)\, e^{-z}"), 4),
+}
+
+
+@pytest.mark.parametrize("name", list(OWN_NAMES))
+def test_an_activation_is_read_under_its_own_latex_name(name, tmp_path, capsys):
+    """--activation NAME reads the activation's registry spelling (\\operatorname{…} too)
+    as the model's activation, and its primed form as da/dz; a slip is found where made."""
+    correct, (right, wrong), step = OWN_NAMES[name]
+    source = tmp_path / f"{name}.tex"
+    source.write_text(correct)
+    assert main(["check", str(source), "--activation", name]) == 0, capsys.readouterr()
+    capsys.readouterr()
+    assert right in correct
+    source.write_text(correct.replace(right, wrong))
+    assert main(["check", str(source), "--activation", name]) == 1
+    output = capsys.readouterr().out
+    assert f"first at step {step}," in output
+    assert "FALSE" in output.split(f"step {step} (line")[1].split("\nstep ")[0]
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_every_activation_name_means_the_activation_in_its_own_model(name):
+    """act(z) and act'(z) in the activation's own model; under every other model its name
+    is the function itself (the logistic sigmoid for \\sigma, log(1 + e^u) for softplus)."""
+    act = ACTIVATIONS[name]
+    own = Model(act, (LOSSES["se"],))
+    spellings = {act.latex, act.latex.replace(r"\operatorname", r"\mathrm")}
+    for spelling in spellings:
+        chain = read(f"{spelling}(z) = {spelling}'(z) = {spelling}(2 b)", own, "se")[0]
+        assert [part.value for part in chain] == [
+            own.activation(z), Derivative(own.activation(z), z), own.activation(2 * b)]
+    for other in ACTIVATIONS.values():
+        model = Model(other, (LOSSES["se"],))
+        value = read(f"{act.latex}(z) = {act.latex}(z)", model, "se")[0][0].value
+        difference = model.meaning(value) - act.expression(z)
+        assert all(abs(difference.subs(z, point).evalf()) < 1e-12 for point in (-2.5, 0.3, 4)), \
+            (name, other.name, value)
+
+
+@pytest.mark.parametrize(("written", "message"), [
+    (r"\operatorname{relu}(z) = z", r"unknown function \operatorname{relu}; the functions read are "
+     + vocabulary.FUNCTIONS),
+    (r"\log'(z) = z", r"line 1, column 5: a prime is read only after an activation's name"),
+    (r"\operatorname{softplus}'(2 z) = z", r"\operatorname{softplus}' is read only at z"),
+    (r"a \cdot \right) = a", r"'\right' is only read to close \left( or \left["),
+])
+def test_names_outside_the_vocabulary_are_refused_with_what_is_read(written, message, tmp_path,
+                                                                    capsys):
+    source = tmp_path / "unknown.tex"
+    source.write_text(written)
+    assert main(["check", str(source), "--activation", "softplus"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_vocabulary_table_is_the_only_list_of_what_is_read():
+    """Every word of the table is listed in the messages, every function row reads, and
+    what the tokenizer drops or the parser reads follows the row's role."""
+    readers = Parser("", tokenize(""), Losses(MODEL), "se").readers
+    assert {row.role for row in vocabulary.WORDS.values() if row.role.starts_factor} \
+        == set(readers)
+    listed = vocabulary.EVERYTHING
+    for row in vocabulary.WORDS.values():
+        if row.role is vocabulary.SPACING:
+            assert tokenize(f"a{row.spelling} b")[1].text == "b"
+            continue
+        assert all(form in listed for form in row.forms), row.spelling
+        if row.role is vocabulary.FUNCTION:
+            [[left, right]] = read(f"{row.spelling}(y) = 2 {row.spelling}(y)", MODEL, "se")
+            assert 2 * left.value == right.value != 0, row.spelling
 
 
 PIECES = ["a", "b", "y", "z", "x_j", "w_j", "e^{", "}", "{", "(", ")", r"\left(", r"\right)",

@@ -15,6 +15,7 @@ from sympy import Add, Derivative, Limit, Max, Min, Mul, Rel, S, Symbol, atan, e
 from sympy.core.function import AppliedUndef
 
 from derive import Step, StepError
+from derive.engine import labels
 from derive.engine.steps import Derivation
 from derive.engine.symbols import a, z
 
@@ -78,9 +79,9 @@ def _unchanged(model, step, corrupted_rhs, relation):
     return True
 
 
-def test_every_corruption_of_every_step_is_rejected(model, derivations):
+def test_every_corruption_of_every_step_is_rejected(model, book):
     rejected, steps = 0, 0
-    for derivation in derivations:
+    for derivation in book:
         for step in derivation.steps:
             steps += 1
             caught_here = 0
@@ -99,9 +100,9 @@ def test_every_corruption_of_every_step_is_rejected(model, derivations):
     assert steps >= 50 and rejected >= 4 * steps
 
 
-def test_the_notes_slip_is_rejected(model, by_label):
+def test_the_notes_slip_is_rejected(model, book):
     """The note writes a' = (1 − a); a(1 − a) is meant."""
-    da_dz = by_label["da-dz"]
+    da_dz = book[labels.DA_DZ]
     with pytest.raises(StepError, match="counterexample"):
         Step(da_dz.lhs, 1 - a, "substitute", model=model)
 
@@ -121,18 +122,18 @@ def test_step_error_names_derivation_step_sides_and_counterexample(model):
     assert error.values[0] != error.values[1]
 
 
-def test_numeric_fallback_marks_steps_sympy_cannot_prove():
+def test_numeric_fallback_marks_steps_sympy_cannot_prove(model):
     """atan(e^z) + atan(e^−z) = π/2 holds for every real z; simplify does not see it."""
     lhs = atan(exp(z)) + atan(exp(-z))
-    step = Step(lhs, pi / 2, "identity")
+    step = Step(lhs, pi / 2, "identity", model=model)
     assert step.method == "numeric"
     assert step.points >= 30
 
 
-def test_numeric_fallback_refutes_with_a_counterexample():
+def test_numeric_fallback_refutes_with_a_counterexample(model):
     lhs = atan(exp(z)) + atan(exp(-z))
     with pytest.raises(StepError) as caught:
-        Step(lhs, pi / 3, "identity", label="wrong-constant")
+        Step(lhs, pi / 3, "identity", model=model, label="wrong-constant")
     message = str(caught.value)
     assert "step wrong-constant" in message
     assert "counterexample: z = " in message
@@ -141,15 +142,15 @@ def test_numeric_fallback_refutes_with_a_counterexample():
     assert math.isclose(right, math.pi / 3, rel_tol=1e-9)
 
 
-def test_numeric_check_reaches_large_z_and_both_hard_labels():
+def test_numeric_check_reaches_large_z_and_both_hard_labels(model):
     """Claims false only for z > 30, only for z < −30, or only at y = 1 are refuted."""
     y = Symbol("y", real=True)
     with pytest.raises(StepError, match=r"z = (37|100)"):
-        Step(Max(z, 30), S(30), "bogus")
+        Step(Max(z, 30), S(30), "bogus", model=model)
     with pytest.raises(StepError, match=r"z = -(37|100)"):
-        Step(Min(z, -30), S(-30), "bogus")
+        Step(Min(z, -30), S(-30), "bogus", model=model)
     with pytest.raises(StepError, match=r"y = 1\b"):
-        Step(floor(y), S.Zero, "bogus")
+        Step(floor(y), S.Zero, "bogus", model=model)
 
 
 def test_a_wrong_stable_rewrite_stops_code_generation(model):

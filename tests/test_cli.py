@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from derive.cli import main
+from derive.engine.registry import valid_pairs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,12 +49,15 @@ def test_verify_json_has_every_field_per_step(capsys):
 
 
 def test_output_is_identical_under_different_hash_seeds(tmp_path):
-    """verify --json, and every file build writes (.json, .py, .tex), byte for byte."""
+    """verify --json, and every file build writes (.json, .py, .tex), byte for byte, for
+    the note's model. (Every pair's files are compared under two seeds too: by
+    test_committed_generated_folder_is_up_to_date, against files written under another.)"""
     outputs = {}
     for seed in ("1", "4242"):
         folder = tmp_path / seed
         verify = run_derive("verify", "--json", seed=seed)
-        build = run_derive("build", "--out", str(folder), "--no-pdf", seed=seed)
+        build = run_derive("build", "--activation", "sigmoid", "--out", str(folder),
+                           "--no-pdf", seed=seed)
         assert verify.returncode == build.returncode == 0, verify.stderr + build.stderr
         files = {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
         assert len(files) == 5  # with the saturation figure's PNG
@@ -88,8 +92,22 @@ def test_build_writes_then_check_passes_then_detects_staleness(tmp_path, capsys)
     written = sorted(path.name for path in out.iterdir())
     assert written == ["derivations.json", "logistic_regression.py",
                        "logistic_regression.tex", "logistic_regression_problems.tex",
-                       "logistic_regression_saturation.png"]
-    assert not [name for name in written if name.endswith(".tmp")]
+                       "logistic_regression_saturation.png", "pairs"]
+    pairs = sorted(path.name for path in (out / "pairs").iterdir())
+    assert len(pairs) == 4 * len(valid_pairs()) and "tanh_se.py" in pairs
+    assert not [name for name in written + pairs if name.endswith(".tmp")]
+    assert main(["build", "--out", str(out), "--check"]) == 0
+    capsys.readouterr()
+
+    pair_sheet = out / "pairs" / "tanh_se.tex"
+    pair_sheet.write_text(pair_sheet.read_text() + "% edited by hand\n")
+    (out / "pairs" / "relu_se.py").write_text("# a pair the registry no longer has\n")
+    assert main(["build", "--out", str(out), "--check"]) == 1
+    captured = capsys.readouterr().out
+    assert "+++ " + str(pair_sheet) + " (generated now)" in captured
+    assert "-% edited by hand" in captured and "relu_se.py: not generated any more" in captured
+    assert main(["build", "--out", str(out), "--no-pdf"]) == 0
+    (out / "pairs" / "relu_se.py").unlink()
     assert main(["build", "--out", str(out), "--check"]) == 0
     capsys.readouterr()
 

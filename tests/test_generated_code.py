@@ -17,13 +17,13 @@ import warnings
 import mpmath
 import numpy as np
 import pytest
-from sympy import diff, exp, lambdify, simplify
+from sympy import exp, simplify
 
 from derive.engine.registry import LOSSES
 from derive.engine.symbols import a, y, z
-from generated_module import GENERATED, load
+from support import GENERATED, Reference, load_generated, relative_error, ulps
 
-lr = load()
+lr = load_generated()
 LOSS_NAMES = ("se", "ce")
 EXTREME_Z = [0.0, 1e-9, -1e-9, 1.0, -1.0, 18.0, -18.0, 37.0, -37.0, 88.0, -88.0, 89.0,
              -89.0, 709.0, -709.0, 710.0, -710.0, 800.0, -800.0, 1e300, -1e300]
@@ -33,38 +33,22 @@ TOLERANCE = {np.float64: 1e-13, np.float32: 1e-5}
 # --- the reference ------------------------------------------------------------------
 
 
-def _reference_functions(name):
+def _exact_loss(name):
+    """The loss of σ(z) with 1 − σ(z) written σ(−z) = 1/(1 + e^{z}): mpmath then loses
+    nothing to cancellation even at z = ±1e300, where 1 − σ(z) would round to 0."""
     sigma, complement = 1 / (1 + exp(-z)), 1 / (1 + exp(z))
     plain = LOSSES[name].expression(a, y)
     exact = plain.subs(1 - a, complement).subs(a, sigma)
     assert simplify(exact - plain.subs(a, sigma)) == 0  # the rewrite is an identity
-    value = lambdify((z, y), exact, "mpmath")
-    slope = lambdify((z, y), diff(exact, z), "mpmath")
-    return value, slope
+    return exact
 
 
-REFERENCE = {name: _reference_functions(name) for name in LOSS_NAMES}
+REFERENCE = {name: Reference(_exact_loss(name)) for name in LOSS_NAMES}
 
 
 def reference(name, z_value, label):
     """(loss, δ) at z with mpmath, to 50 significant digits or better."""
-    value, slope = REFERENCE[name]
-    digits = 60 + int(min(abs(z_value), 2000.0) * 0.45)
-    with mpmath.workdps(digits):
-        point, target = mpmath.mpf(z_value), mpmath.mpf(label)
-        return value(point, target), slope(point, target)
-
-
-def relative_error(got, expected, dtype):
-    """|got − expected| / |expected|, counted as absolute below the smallest normal."""
-    tiny = mpmath.mpf(float(np.finfo(dtype).tiny))
-    return float(abs(mpmath.mpf(float(got)) - expected) / max(abs(expected), tiny))
-
-
-def ulps(got, expected, dtype):
-    exact = float(expected)
-    spacing = float(np.spacing(dtype(abs(exact)))) if exact != 0 else float(np.finfo(dtype).smallest_subnormal)
-    return abs(float(got) - exact) / spacing
+    return REFERENCE[name](z_value, label)
 
 
 # --- accuracy at extreme z -----------------------------------------------------------

@@ -5,9 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from generated_module import load
+from support import load_generated
 
-lr = load()
+lr = load_generated()
 DTYPES = st.sampled_from([np.float32, np.float64])
 
 

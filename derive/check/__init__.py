@@ -1,7 +1,9 @@
 """``derive check``: derivations written by people, read and judged by the engine.
 
-``vocabulary`` is the one table of what the reader understands; ``reader`` turns LaTeX
-into SymPy chains through it (nothing is evaluated as code); ``report`` checks each
-consecutive equality with ``Step`` and reports it as text or JSON. May import
-``derive.engine`` and ``derive.printing``.
+``vocabulary`` is the one table of what the reader understands, with the grammar in
+EBNF; ``tokens`` cuts LaTeX into tokens, ``parser`` reads them through the table into
+SymPy (nothing is evaluated as code), and ``reader`` is the entry point, ``parse_chain``.
+``report`` finds the blocks of a document, checks each consecutive equality with
+``Step`` and reports it as text or JSON. May import ``derive.engine`` and
+``derive.printing``.
 """

@@ -13,12 +13,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import pairwise
 
-from derive.printing.latex import latex
 from derive.check.reader import MAX_CHARACTERS, LatexInputError, parse_chain
 from derive.engine.steps import Step, StepError
 from derive.engine.text import text
 from derive.engine.verify import NUMERIC
+from derive.printing.latex import latex
 
 PROVED, CHECKED, FALSE, UNDECIDED = "proved", "checked numerically", "false", "undecided"
 MAX_STEPS = 40
@@ -101,7 +102,7 @@ def check_chains(chains, model):
     """Every consecutive equality of every chain, checked."""
     results = []
     for chain in chains:
-        for before, after in zip(chain, chain[1:]):  # each a latex_input.Part
+        for before, after in pairwise(chain):  # each a reader.Part
             results.append(_check(len(results) + 1, before, after, model))
     return results
 

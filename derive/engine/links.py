@@ -11,9 +11,7 @@ linear model with its canonical link), so da/dz cancels the curvature of the los
 
 from dataclasses import dataclass
 
-from sympy import Derivative
-
-from derive.engine.derivations import Book, activation_derivative, loss_derivative
+from derive.engine.derivations import Book, activation_derivative, gradient, loss_derivative
 from derive.engine.model import Model
 from derive.engine.registry import ACTIVATIONS, LOSSES, is_valid
 from derive.engine.steps import Step, StepError
@@ -39,19 +37,6 @@ class Link:
         return self.derivation.rhs
 
 
-def delta_derivation(book, loss):
-    """δ = ∂L/∂z = dL/da · da/dz, the factors substituted from earlier results."""
-    derivation = book.start(("Derivative of the ", loss.title, " with respect to ", z),
-                            f"dL{loss.name}-dz", Derivative(loss.symbol, z))
-    derivation.apply("chain rule", model=book.model, loss=loss, parameter=z)
-    for label in (f"dL{loss.name}-da", "da-dz"):
-        result = book[label]
-        derivation.apply("substitute", old=result.lhs, new=result.rhs, detail=label)
-    derivation.apply("cancel common factors", optional=True)
-    derivation.apply("expand and collect", optional=True)
-    return derivation
-
-
 def canonical_links(activations=None, losses=None):
     """A ``Link`` for every valid pair of these entries (by default the registry's), in
     registry order."""
@@ -64,7 +49,7 @@ def canonical_links(activations=None, losses=None):
         activation_derivative(book)
         for loss in model.losses:
             loss_derivative(book, loss)
-            links.append(_link(act.name, loss, delta_derivation(book, loss), model))
+            links.append(_link(act.name, loss, gradient(book, loss, z), model))
     return links
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sympy import Derivative, Limit, diff, limit
 
-from derive.engine.registry import Activation, Loss
+from derive.engine.registry import ACTIVATIONS, LOSSES, Activation, Loss
 from derive.engine.stable import unfold_primitives
 from derive.engine.symbols import a, b, rest, w_j, x_j, z
 
@@ -62,3 +62,8 @@ class Model:
             opened = inner.subs(z, w_j * x_j + rest + b)
             return diff(opened, variable, count).subs(rest, z - w_j * x_j - b)
         return diff(inner, variable, count)
+
+
+def default_model():
+    """The note's model: the sigmoid neuron with the squared-error and cross-entropy losses."""
+    return Model(ACTIVATIONS["sigmoid"], (LOSSES["se"], LOSSES["ce"]))

@@ -189,16 +189,6 @@ LOSSES = {
 }
 
 
-def activation(name):
-    """The registry entry ``name``; a KeyError names the valid choices."""
-    return _lookup(ACTIVATIONS, name, "activation")
-
-
-def loss(name):
-    """The registry entry ``name``; a KeyError names the valid choices."""
-    return _lookup(LOSSES, name, "loss")
-
-
 def is_valid(act, chosen):
     """True when every output of ``act`` lies where the loss ``chosen`` is defined."""
     return bool(act.output_range.is_subset(chosen.requires))
@@ -224,38 +214,3 @@ def label_range(act, chosen):
     """Labels the generated code accepts: the loss's labels within the closure of the
     activation's range (a label the output can approach)."""
     return chosen.labels.intersect(act.output_range.closure)
-
-
-class InvalidChoice(ValueError):
-    """An unknown name or an activation–loss pair that cannot be combined."""
-
-
-def choose(activation_name, loss_names=None):
-    """(activation, losses) for a valid choice; InvalidChoice says what is valid."""
-    from derive.engine.text import text  # derive.engine.text reads this registry: import it late
-
-    if activation_name not in ACTIVATIONS:
-        raise InvalidChoice(f"unknown activation {activation_name!r}; choose one of: "
-                            f"{', '.join(ACTIVATIONS)}")
-    act = ACTIVATIONS[activation_name]
-    names = tuple(loss_names) if loss_names else default_losses(act)
-    valid = valid_losses(act)
-    for name in names:
-        if name not in LOSSES:
-            raise InvalidChoice(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}")
-        if name not in valid:
-            needs, takes = text(LOSSES[name].requires), text(act.output_range)
-            raise InvalidChoice(
-                f"the {LOSSES[name].title} ({name}) needs a in {needs}, but {act.name} takes "
-                f"values in {takes}; valid losses for {act.name}: {', '.join(valid)}")
-    if len(set(names)) != len(names):
-        raise InvalidChoice(f"a loss is named twice: {','.join(names)}")
-    return act, tuple(LOSSES[name] for name in names)
-
-
-def _lookup(table, name, kind):
-    try:
-        return table[name]
-    except KeyError:
-        valid = ", ".join(sorted(table))
-        raise KeyError(f"unknown {kind} {name!r}; choose one of: {valid}") from None

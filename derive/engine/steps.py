@@ -1,22 +1,16 @@
 """Steps and derivations: the chain lhs = e1 = … = en, every link verified when built.
 
-``Step(lhs, rhs, rule)`` verifies itself on construction (see ``derive.engine.verify``) and
-records how: ``method`` is "symbolic" or "numeric". A ``Derivation`` is a titled chain
-whose links are Steps; ``apply`` asks a rule from ``derive.engine.rules`` for the next
-expression, so the chain is produced by rules rather than typed in.
+``Step(lhs, rhs, rule, model=…)`` verifies itself on construction (see
+``derive.engine.verify``) and records how: ``method`` is "symbolic" or "numeric". A
+``Derivation`` is a titled chain whose links are Steps; ``apply`` asks a rule (a
+``derive.engine.rules.Rule``) for the next expression, so the chain is produced by rules
+rather than typed in.
 """
 
-from derive.engine.model import Model
-from derive.engine.registry import activation, loss
 from derive.engine.text import join_title
 from derive.engine.verify import Refuted, Undecided, check
 
 _COMPOSE = {"=": 0, "<=": 1, ">=": 1, "<": 2, ">": 2}
-
-
-def default_model():
-    """The note's model: the sigmoid neuron with the squared-error and cross-entropy losses."""
-    return Model(activation("sigmoid"), (loss("se"), loss("ce")))
 
 
 class StepError(Exception):
@@ -47,20 +41,24 @@ class StepError(Exception):
 class Step:
     """``lhs relation rhs`` justified by ``rule``; constructing it proves it or raises.
 
-    ``domains`` maps a free variable (such as a ∈ (0, 1)) to the set it ranges over; such
+    The sides mean what ``model`` (a ``derive.engine.model.Model``) says they mean: a
+    step is only true or false in a model, so there is no default. ``rule`` is a
+    ``Rule`` (its name is recorded, its phrase printed on the sheet) or, for a check
+    made outside a derivation, a plain description. ``domains`` maps a free variable (such as a ∈ (0, 1)) to the set it ranges over; such
     variables are kept free instead of being unfolded to their definitions. ``detail``
     says what the rule used: the label of an earlier result (a str), or a SymPy
     statement such as σ(z) ∈ (0, 1).
     """
 
     def __init__(
-        self, lhs, rhs, rule, *, relation="=", label="", detail="", model=None,
-        domains=None, derivation="",
+        self, lhs, rhs, rule, *, model, relation="=", label="", detail="", domains=None,
+        derivation="",
     ):
-        self.lhs, self.rhs, self.rule = lhs, rhs, rule
+        self.lhs, self.rhs = lhs, rhs
+        self.rule = rule if isinstance(rule, str) else rule.name
+        self.phrase = rule if isinstance(rule, str) else rule.phrase
         self.relation, self.label, self.detail = relation, label, detail
         self.domains = dict(domains or {})
-        model = model or default_model()
         keep = frozenset(self.domains)
         try:
             verdict = check(
@@ -111,7 +109,8 @@ class Derivation:
         return max(relations, key=lambda rel: _COMPOSE[rel])
 
     def then(self, rhs, rule, *, label="", relation="=", detail=""):
-        """Append the link ``rhs`` (verified now) and return the derivation."""
+        """Append the link ``rhs``, justified by the ``Rule`` ``rule`` (verified now),
+        and return the derivation."""
         index = len(self.steps) + 1
         step = Step(
             self.rhs, rhs, rule, relation=relation, label=label or f"{self.label}.{index}",
@@ -121,16 +120,14 @@ class Derivation:
         return self
 
     def apply(self, rule, *, optional=False, label="", relation="=", detail="", **arguments):
-        """Append the link that the registered ``rule`` produces from the current end.
+        """Append the link that the ``Rule`` ``rule`` produces from the current end.
 
         A rule that leaves the expression as it is adds no link. One that does not apply
         is an error, unless ``optional``: then it is skipped.
         """
-        from derive.engine.rules import RULES
-
-        rhs = RULES[rule].function(self.rhs, **arguments)
+        rhs = rule(self.rhs, **arguments)
         if rhs is None and not optional:
-            raise ValueError(f"rule {rule!r} does not apply to {self.rhs}")
+            raise ValueError(f"rule {rule.name!r} does not apply to {self.rhs}")
         if rhs is None or (rhs == self.rhs and relation == "="):
             return self
         return self.then(rhs, rule, label=label, relation=relation, detail=detail)

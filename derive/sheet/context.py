@@ -1,29 +1,31 @@
 """The solution sheet and the problem sheet: LaTeX from the verified derivations.
 
-``sheet_context`` turns derivations into plain strings for ``templates/sheet.tex.jinja``
-(every expression through ``derive.printing.latex``); ``render_sheet`` fills the template. The
+``sheet_context`` turns a ``Book`` of verified derivations, and the ``SheetExtras`` the
+build computed for it, into plain strings for ``templates/sheet.tex.jinja`` (every
+expression through ``derive.printing.latex``); ``render_sheet`` fills the template. The
 solutions variant shows every step with its rule; the problems variant states each
 result as a task, with the same equation numbers (``derive.engine.numbering``).
 
-Equation labels in LaTeX are ``eq:<derivation label>``. Numbers in the solutions are
-LaTeX's own (one per step line, in order); the problems variant tags each statement
-with the number its last line has in the solutions.
+Equation labels in LaTeX are ``labels.equation(<derivation label>)``; the template gets
+every label it cites from the context (``refs``, per loss ``derivative_ref``, per
+derivation ``ref``), never spelled in the template. Numbers in the solutions are LaTeX's
+own (one per step line, in order); the problems variant tags each statement with the
+number its last line has in the solutions.
 """
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import mpmath
 from sympy import Basic, Float, Integer
 
 from derive.config import SheetInfo
-from derive.sheet.figure import TARGET
-from derive.printing.latex import latex
+from derive.engine import labels
 from derive.engine.numbering import equation_numbers
 from derive.engine.registry import ACTIVATIONS, LOSSES, label_range
-from derive.render import render
-from derive.engine.rules import RULES
-from derive.engine.symbols import a, y
+from derive.engine.symbols import a, b, y
 from derive.engine.verify import MIN_POINTS, NUMERIC
+from derive.printing.latex import latex
+from derive.render import render
 
 TEMPLATE = "sheet.tex.jinja"
 VARIANTS = ("solutions", "problems")
@@ -45,42 +47,60 @@ def escape(text):
     return "".join(_ESCAPES.get(character, character) for character in text)
 
 
-def sheet_context(derivations, model, info=None, variant="solutions", extras=None):
-    """Plain strings for the sheet template; nothing in it is a SymPy object.
+@dataclass(frozen=True)
+class SheetExtras:
+    """What a sheet shows beyond its own derivations, computed by the build: the
+    canonical-link table (``derive.engine.links.Link`` rows), and for the note's
+    comparison the saturation figure's data (``derive.sheet.figure.SaturationData``)
+    and the figure's file name, which the sheet includes when that file lies next to it
+    at compile time (else None)."""
 
-    ``extras`` (``derive.build.SheetExtras``) brings the canonical-link table and the
-    saturation figure: its data, quoted in the text, and its file name, which the sheet
-    includes when that file lies next to it at compile time.
-    """
+    links: tuple = ()
+    saturation: object = None
+    figure: str | None = None
+
+
+def sheet_context(book, info=None, variant="solutions", extras=SheetExtras()):
+    """Plain strings for the sheet template; nothing in it is a SymPy object."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown sheet variant {variant!r}; use one of {VARIANTS}")
+    model = book.model
     info = info or SheetInfo()
     if not info.title:
         heading = model.activation.heading
         info = replace(info, title=f"Gradients of {heading[0].lower()}{heading[1:]}")
-    numbers = equation_numbers(derivations)
-    by_label = {derivation.label: derivation for derivation in derivations}
+    numbers = equation_numbers(book)
+    remarks = _remarks() if shows_saturation(model) else {}
     sections = [
         {
             "key": key,
             "heading": heading.format(heading=model.activation.heading),
-            "derivations": [_derivation(d, numbers) for d in derivations if d.section == key],
+            "derivations": [_derivation(d, numbers, remarks.get(d.label))
+                            for d in book if d.section == key],
         }
         for key, heading in SECTIONS.items()
     ]
     return {
         "variant": variant,
         "info": {key: escape(value) for key, value in vars(info).items()},
-        "activation": _activation(model.activation, by_label),
+        "activation": _activation(model.activation, book),
         "losses": {loss.name: _loss(model.activation, loss) for loss in model.losses},
         "loss_list": [_loss(model.activation, loss) for loss in model.losses],
+        "refs": {"act_symmetry": labels.equation(labels.ACT_SYMMETRY),
+                 "da_dz": labels.equation(labels.DA_DZ)},
         "numeric_points": MIN_POINTS,
-        "numeric_steps": sum(step.method == NUMERIC for d in derivations for step in d.steps),
+        "numeric_steps": sum(step.method == NUMERIC for d in book for step in d.steps),
         "sections": sections,
-        "saturation": _saturation(by_label, model, getattr(extras, "saturation", None)),
-        "links": [_link(link, model) for link in getattr(extras, "links", ())],
-        "figure": getattr(extras, "figure", None),
+        "saturation": _saturation(book, extras.saturation),
+        "links": [_link(link, model) for link in extras.links],
+        "figure": extras.figure,
     }
+
+
+def _remarks():
+    """The note's comparison: which gradient each of its two remarks follows."""
+    return {labels.gradient(LOSSES["se"], b): "saturation",
+            labels.gradient(LOSSES["ce"], b): "cancellation"}
 
 
 def shows_saturation(model):
@@ -89,7 +109,7 @@ def shows_saturation(model):
     return model.activation.name == "sigmoid" and {"se", "ce"} <= names
 
 
-def _activation(act, by_label):
+def _activation(act, book):
     return {
         "name": act.name,
         "title": escape(act.title),
@@ -97,7 +117,7 @@ def _activation(act, by_label):
         "range": latex(act.output_range),
         "probability": act.classes == (0, 1),
         "classes": list(act.classes) if act.classes else None,
-        "symmetric": "act-symmetry" in by_label,
+        "symmetric": labels.ACT_SYMMETRY in book,
     }
 
 
@@ -107,6 +127,7 @@ def _loss(act, loss):
         "title": escape(loss.title),
         "symbol": loss.latex,
         "labels": latex(label_range(act, loss)),
+        "derivative_ref": labels.equation(labels.loss_derivative(loss)),
     }
 
 
@@ -126,13 +147,14 @@ def render_sheet(context):
     return render(TEMPLATE, context, "%")
 
 
-def _derivation(derivation, numbers):
+def _derivation(derivation, numbers, remark=None):
     return {
-        "label": derivation.label,
+        "ref": labels.equation(derivation.label),
+        "remark": remark,
         "title": _title(derivation.title_parts),
         "number": numbers[derivation.label],
         "is_definition": [s.rule for s in derivation.steps] == ["definition"]
-        and derivation.label.startswith("def-"),
+        and derivation.label.startswith(labels.DEFINITION_PREFIX),
         "lhs": latex(derivation.lhs),
         "relation": RELATIONS[derivation.relation],
         "rhs": latex(derivation.rhs),
@@ -154,22 +176,22 @@ def _title(parts):
 
 
 def _justification(step):
-    phrase = RULES[step.rule].phrase
-    detail = step.detail
+    phrase, detail = step.phrase, step.detail
     if isinstance(detail, Basic):
         return f"{phrase} ${latex(detail)}$"
     if detail:
-        return f"{phrase} \\eqref{{eq:{detail}}}"
+        return f"{phrase} \\eqref{{{labels.equation(detail)}}}"
     return phrase
 
 
-def _saturation(by_label, model, training=None):
+def _saturation(book, training=None):
     """Numbers for the saturation remark, evaluated from the derived expressions, and a
     sentence on the training curves when their data is given; None unless the sheet is
     the note's comparison."""
+    model = book.model
     if not shows_saturation(model):
         return None
-    slope = by_label["da-dz"].rhs
+    slope = book[labels.DA_DZ].rhs
     activation = model.activation.expression(-SATURATED_Z)
     values = {
         "z": str(SATURATED_Z),
@@ -177,7 +199,7 @@ def _saturation(by_label, model, training=None):
         "activation": _scientific(activation),
     }
     for loss in model.losses:
-        delta = by_label[f"grad-{loss.name}-b"].rhs
+        delta = book[labels.gradient(loss, b)].rhs
         values[f"delta_{loss.name}"] = _scientific(delta.subs({a: activation, y: Integer(1)}))
     values["training"] = _training(training) if training is not None else ""
     return values
@@ -189,8 +211,9 @@ def _training(data):
     start = ", ".join(f"{_scientific_text(data.curves[name][0])} ({name})"
                       for name in ("se", "ce"))
     if ce is None:
-        return f"from mean losses {start}, neither loss falls below {TARGET} in {epochs} epochs."
-    text = (f"from mean losses {start}, the cross-entropy falls below {TARGET} after "
+        return (f"from mean losses {start}, neither loss falls below {data.target} in "
+                f"{epochs} epochs.")
+    text = (f"from mean losses {start}, the cross-entropy falls below {data.target} after "
             f"{ce} epochs, ")
     if se is None:
         return text + f"the squared error not within {epochs} epochs."

@@ -1,16 +1,16 @@
 """The saturation figure: why squared error learns slowly where cross-entropy does not.
 
 ``saturation_data(module)`` computes, with the generated NumPy module of the note's
-model (sigmoid; se and ce), two things: |∂L/∂z| against z at y = 1 for both losses, and
+model (sigmoid; se and ce), which the build hands it already loaded, two things: |∂L/∂z| against z at y = 1 for both losses, and
 the training curves of stochastic gradient descent from a saturated wrong start (the
 weights of a separating direction, with the wrong sign and a large norm). Everything is
 seeded, so the numbers (and the sheet that quotes them) are the same on every run.
-``plot(data, path)`` draws both panels as a PNG with matplotlib, an optional extra:
-without it ``plot`` returns False and the sheet says the figure was skipped.
+``plot(data, path)`` draws both panels as a PNG with matplotlib (a dependency of
+derive; where it is missing all the same, ``plot`` returns False and the sheet says the
+figure was skipped).
 """
 
 import os
-import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,20 +29,14 @@ Z_GRID = np.linspace(-10, 10, 201)
 @dataclass(frozen=True)
 class SaturationData:
     """|δ| on ``z`` per loss, training ``curves`` (mean loss before each epoch and after
-    the last) per loss, and ``below`` the first epoch whose loss is under TARGET (None
-    if never)."""
+    the last) per loss, and ``below`` the first epoch whose loss is under ``target``
+    (None if never)."""
 
     z: np.ndarray
     slopes: dict
     curves: dict
     below: dict
-
-
-def load_module(source, name="generated_for_figure"):
-    """The generated module's source, executed as a fresh module."""
-    module = types.ModuleType(name)
-    exec(compile(source, f"<{name}>", "exec"), module.__dict__)  # noqa: S102 (our own text)
-    return module
+    target: float = TARGET
 
 
 def saturation_data(module):
@@ -94,7 +88,7 @@ def plot(data, path):
     left.set(xlabel="z", ylabel="|∂L/∂z| at y = 1", title="gradient of the loss")
     right.set(xscale="log", yscale="log", xlabel="epoch + 1", ylabel="mean loss",
               title="SGD from a saturated wrong start")
-    right.axhline(TARGET, color="grey", linewidth=0.8, linestyle=":")
+    right.axhline(data.target, color="grey", linewidth=0.8, linestyle=":")
     for axes in (left, right):
         axes.legend(frameon=False)
     figure.tight_layout()

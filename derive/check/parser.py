@@ -1,0 +1,355 @@
+"""Recursive descent over the tokens of one chain ``e0 = e1 = … = en``, into SymPy.
+
+The grammar is the EBNF of ``derive.check.vocabulary``; each of its rules is read by
+the method of the same name. A letter or command in an atom is looked up in the
+vocabulary's table and read by the method for its role (``Parser.readers``); whether
+it may start a factor is its role's. SymPy objects are built directly from the table's
+meanings: nothing is evaluated. Exponents are at most ``MAX_EXPONENT`` in size; the
+other limits are those of ``derive.check.tokens``.
+"""
+
+from dataclasses import dataclass
+
+from sympy import Derivative, E, Rational, S, exp
+
+from derive.check import vocabulary as vocab
+from derive.check.tokens import TokenStream
+from derive.engine.symbols import b, rest, z
+
+MAX_EXPONENT = 64
+
+_CLOSING = {"(": ")", "[": "]", "{": "}"}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One expression of a chain: its value, the line it starts on, and how it was written."""
+
+    value: object
+    line: int
+    written: str
+
+
+class Losses:
+    """The loss names a chain may use, and the model's activation."""
+
+    def __init__(self, model):
+        self.activation = model.activation
+        self._symbols = {loss.name: loss.symbol for loss in model.losses}
+        self.names = tuple(self._symbols)
+
+    def symbol(self, name):
+        return self._symbols[name]
+
+
+class Parser(TokenStream):
+    """Reads one chain; ``losses`` gives the model's losses and activation, and
+    ``default_loss`` is what a plain L means."""
+
+    def __init__(self, source, tokens, losses, default_loss):
+        super().__init__(tokens)
+        self.source, self.losses, self.default_loss = source, losses, default_loss
+        self.readers = {
+            vocab.VARIABLE: self.symbol, vocab.INDEXED: self.indexed,
+            vocab.CONSTANT: self.symbol, vocab.LOSS: self.loss,
+            vocab.FUNCTION: self.function, vocab.NAMED: self.named_function,
+            vocab.FRACTION: self.fraction, vocab.LEFT: self.left_right, vocab.SUM: self.weighted_sum,
+        }
+
+    # --- chain, expression, term, factor ----------------------------------------------
+
+    def chain(self):
+        """[Part] for ``e0 = e1 = …``; the whole input must be used."""
+        parts = [self.part(self.tokens[0].line)]
+        while True:
+            equals = self.accept("symbol", "=")
+            if equals is None:
+                break
+            parts.append(self.part(equals.line))
+        if not self.at("end"):
+            self.fail(f"expected '=', an operator or the end of the expression, "
+                      f"found {self.peek}")
+        return parts
+
+    def part(self, line):
+        start_token = self.peek
+        start = start_token.offset
+        value = self.expression()
+        if value.has(S.ComplexInfinity, S.NaN):
+            self.fail("this expression divides by zero (or is otherwise undefined)",
+                      start_token)
+        written = " ".join(self.source[start:self.peek.offset].split())
+        return Part(value, line, written)
+
+    def expression(self):
+        self.nested()
+        if self.at("end") or self.at("symbol", "="):
+            self.fail(f"expected an expression, found {self.peek}")
+        sign = 1
+        if self.accept("symbol", "-"):
+            sign = -1
+        else:
+            self.accept("symbol", "+")
+        value = sign * self.term()
+        while True:
+            if self.accept("symbol", "+"):
+                value = value + self.term()
+            elif self.accept("symbol", "-"):
+                value = value - self.term()
+            else:
+                break
+        self.depth -= 1
+        return value
+
+    def term(self):
+        value = self.factor()
+        while True:
+            if self.at_role(vocab.PRODUCT) or self.at("symbol", "*"):
+                self.advance()
+                value = value * self.factor()
+            elif self.accept("symbol", "/"):
+                value = value / self.factor()
+            elif self.starts_factor():
+                value = value * self.factor()
+            else:
+                return value
+
+    def starts_factor(self):
+        """Whether the next token begins a factor (a product written without an operator).
+        Every letter does (an unknown one is then reported), and so does a command
+        whose role starts a factor or that is not in the vocabulary at all."""
+        token = self.peek
+        if token.kind in ("number", "letter"):
+            return True
+        if token.kind == "symbol":
+            return token.text in "([{"
+        if token.kind == "command":
+            return token.word is None or token.role.starts_factor
+        return False
+
+    def factor(self):
+        if self.accept("symbol", "-"):
+            return -self.factor()
+        base = self.atom()
+        if self.accept("symbol", "^"):
+            exponent = self.exponent()
+            if exponent.is_number and exponent.is_real and abs(exponent) > MAX_EXPONENT:
+                self.fail(f"exponents larger than {MAX_EXPONENT} are not read")
+            return exp(exponent) if base == E else base**exponent
+        return base
+
+    def exponent(self):
+        if self.accept("symbol", "{"):
+            value = self.expression()
+            self.expect("symbol", "}", "'}'")
+            return value
+        if self.at("symbol", "-"):
+            self.advance()
+            return -self.atom()
+        return self.atom()
+
+    def atom(self):
+        token = self.peek
+        if token.kind == "number":
+            self.advance()
+            return Rational(token.text)
+        if token.kind == "symbol" and token.text in _CLOSING:
+            return self.parenthesised()
+        if token.kind not in ("letter", "command"):
+            self.fail(f"expected a number, a symbol or '(', found {token}")
+        found = token.word
+        if found is None and token.kind == "letter":
+            self.fail(f"unknown symbol {token}; the symbols read are {vocab.SYMBOLS}", token)
+        if found is None:
+            self.fail(f"unknown command {token}; the commands read are {vocab.COMMANDS}, "
+                      f"and the functions {vocab.FUNCTIONS}", token)
+        if found.role not in self.readers:
+            self.fail(f"{token} is only read {found.role.where}", token)
+        self.advance()
+        return self.readers[found.role](token, found)
+
+    # --- groups -----------------------------------------------------------------------
+
+    def parenthesised(self):
+        opening = self.advance().text
+        closing = _CLOSING[opening]
+        value = self.expression()
+        self.expect("symbol", closing, f"'{closing}' to match '{opening}'")
+        return value
+
+    def left_right(self, token, word):
+        opening = self.advance()
+        if not (opening.kind == "symbol" and opening.text in "(["):
+            self.fail(f"expected '(' or '[' after {token}, found {opening}", opening)
+        closing = _CLOSING[opening.text]
+        value = self.expression()
+        if not self.at_role(vocab.RIGHT):
+            self.fail(f"expected '\\right{closing}', found {self.peek}")
+        self.advance()
+        self.expect("symbol", closing, f"'{closing}' after \\right")
+        return value
+
+    # --- symbols ----------------------------------------------------------------------
+
+    def symbol(self, token, word):
+        if self.at("symbol", "_"):
+            self.fail(f"{token.text} takes no subscript", token)
+        if word.primed is not None and self.accept("symbol", "'"):
+            return word.primed
+        return word.meaning
+
+    def indexed(self, token, word):
+        index = self.subscript(token)
+        if index not in word.meaning:
+            self.fail(f"unknown symbol {token.text}_{index}; only "
+                      f"{' and '.join(word.forms)} is read", token)
+        return word.meaning[index]
+
+    def subscript(self, token):
+        if not self.accept("symbol", "_"):
+            self.fail(f"expected a subscript after {token.text} (as in {token.text}_j)")
+        if self.accept("symbol", "{"):
+            parts, depth = [], 1
+            while True:
+                part = self.advance()
+                if part.kind == "symbol" and part.text in "{}":
+                    depth += 1 if part.text == "{" else -1
+                    if depth == 0:
+                        break
+                elif part.role in (vocab.UPRIGHT, vocab.NAMED):
+                    continue
+                elif part.kind in ("letter", "number"):
+                    parts.append(part.text)
+                else:
+                    self.fail(f"expected letters in the subscript, found {part}", part)
+            return "".join(parts)
+        part = self.advance()
+        if part.kind not in ("letter", "number"):
+            self.fail(f"expected a subscript, found {part}", part)
+        return part.text
+
+    def loss(self, token, word):
+        if token.kind == "command":  # \mathcal{L}
+            self.expect("symbol", "{", f"'{{' after {token}")
+            self.expect("letter", "L", "'L' (the only calligraphic letter read)")
+            self.expect("symbol", "}", "'}'")
+        if not self.at("symbol", "_"):
+            return self.losses.symbol(self.default_loss)
+        name = self.subscript(token)
+        if name not in self.losses.names:
+            self.fail(f"unknown loss L_{name}; the losses are "
+                      f"{', '.join('L_' + n for n in self.losses.names)}", token)
+        return self.losses.symbol(name)
+
+    # --- functions --------------------------------------------------------------------
+
+    def named_function(self, token, word):
+        """\\operatorname{name} or \\mathrm{name}: the function the vocabulary spells so."""
+        self.expect("symbol", "{", f"'{{' after {token}")
+        letters = []
+        while self.at("letter"):
+            letters.append(self.advance().text)
+        self.expect("symbol", "}", f"'}}' to close the name after {token}")
+        name = "".join(letters)
+        found = vocab.operator(name)
+        if found is None:
+            self.fail(f"unknown function {token.spelling}{{{name}}}; the functions read are "
+                      f"{vocab.FUNCTIONS}", token)
+        return self.function(token, found)
+
+    def function(self, token, word):
+        """The function applied to its argument; an activation's own name is the model's
+        activation under that model, and with a prime its derivative at z."""
+        name = word.spelling
+        meaning = word.function_in(self.losses.activation)
+        prime = self.accept("symbol", "'")
+        if prime and not word.activation:
+            self.fail(f"a prime is read only after an activation's name "
+                      f"({vocab.ACTIVATION_NAMES}), not after {name}", prime)
+        argument = self.argument(name)
+        if prime:
+            if argument != z:
+                self.fail(f"{name}' is read only at z: write {name}'(z)", token)
+            return Derivative(meaning(z), z)
+        return meaning(argument)
+
+    def argument(self, name):
+        if self.at("symbol") and self.peek.text in "([{":
+            return self.parenthesised()
+        if self.at_role(vocab.LEFT):
+            return self.left_right(self.advance(), None)
+        if self.at("end") or self.at("symbol"):
+            self.fail(f"expected the argument of {name}, found {self.peek}")
+        return self.factor()
+
+    # --- sums and fractions -----------------------------------------------------------
+
+    def weighted_sum(self, token, word):
+        """\\sum_{k \\neq j} w_k x_k is the rest of the weighted sum; with ^n, all of it."""
+        self.expect("symbol", "_", f"a subscript after {token}")
+        self.expect("symbol", "{", "'{'")
+        index = self.expect("letter", None, "the summation index").text
+        whole = bool(self.accept("symbol", "="))
+        if whole:
+            self.expect("number", "1", "1 (a sum from 1 to n)")
+        else:
+            if not self.at_role(vocab.NOT_EQUAL):
+                self.fail(f"expected \\neq j in the subscript of {token}")
+            self.advance()
+            self.expect("letter", "j", "j")
+        self.expect("symbol", "}", "'}'")
+        if whole:
+            self.expect("symbol", "^", "'^n'")
+            braced = self.accept("symbol", "{")
+            self.expect("letter", "n", "n")
+            if braced:
+                self.expect("symbol", "}", "'}'")
+        for letter in ("w", "x"):
+            self.expect("letter", letter, f"{letter}_{index}")
+            if self.subscript(token) != index:
+                self.fail(f"expected the summation index {index} in the subscript")
+        return z - b if whole else rest
+
+    def fraction(self, token, word):
+        if self.derivative_ahead():
+            return self.derivative()
+        self.expect("symbol", "{", f"'{{' after {token}")
+        numerator = self.expression()
+        self.expect("symbol", "}", "'}' to close the numerator")
+        self.expect("symbol", "{", "'{' to open the denominator")
+        denominator = self.expression()
+        self.expect("symbol", "}", "'}' to close the denominator")
+        return numerator / denominator
+
+    def derivative_ahead(self):
+        return self.at("symbol", "{") and self.following.role is vocab.DIFFERENTIAL
+
+    def derivative(self):
+        self.advance()  # {
+        self.advance()  # d or \partial
+        operator = self.accept("symbol", "}")
+        if not operator:
+            function = self.expression()
+            self.expect("symbol", "}", "'}' to close the numerator of the derivative")
+        self.expect("symbol", "{", "'{' to open the denominator of the derivative")
+        mark = self.advance()
+        if mark.role is not vocab.DIFFERENTIAL:
+            self.fail(f"expected d or \\partial in the denominator, found {mark}", mark)
+        variable = self.variable()
+        self.expect("symbol", "}", "'}' to close the denominator of the derivative")
+        if operator:
+            function = self.term()
+        return Derivative(function, variable)
+
+    def variable(self):
+        """The variable of differentiation."""
+        token = self.expect("letter", None, "the variable of differentiation")
+        found = token.word
+        if found is not None and found.role is vocab.INDEXED:
+            index = self.subscript(token)
+            if index in found.meaning:
+                return found.meaning[index]
+        elif found is not None and found.role is vocab.VARIABLE:
+            return found.meaning
+        self.fail(f"cannot differentiate with respect to {token.text}; use one of "
+                  f"{vocab.DIFFERENTIABLE}", token)

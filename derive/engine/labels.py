@@ -1,0 +1,71 @@
+"""The names of derivation results, spelled here and nowhere else.
+
+A label is a stable identifier of one derivation's result ("da-dz", "grad-ce-w"): the
+record (``derivations.json``) lists it, the sheet turns it into the LaTeX label
+``eq:<label>``, and the generated code cites its equation number. Everything that looks
+a result up (``Book[...]``) builds the label with the constants and functions below, so
+a misspelt name is an AttributeError at import, not a missing reference in a PDF.
+"""
+
+from sympy import S
+
+from derive.engine.symbols import b, w_j, z
+
+DEF_Z = "def-z"
+DEF_OUTPUT = "def-output"
+DEF_ACT = "def-act"
+ACT_AT_ZERO = "act-at-zero"
+ACT_SYMMETRY = "act-symmetry"
+ACT_PRIME = "act-prime"
+ACT_INCREASING = "act-increasing"
+DA_DZ = "da-dz"
+PREDICTION = "prediction"
+
+DEFINITION_PREFIX = "def-"
+"""Every label of a definition (a one-step derivation that states a meaning) starts so."""
+
+_PARAMETER_NAMES = {w_j: "w", b: "b", z: "z"}
+
+
+def act_limit(end):
+    """The activation's limit as z tends to ``end`` (−∞ or +∞)."""
+    return "act-limit-minus" if end == S.NegativeInfinity else "act-limit-plus"
+
+
+def dz_d(parameter):
+    """∂z/∂p for a parameter p (w_j or b)."""
+    return f"dz-d{_PARAMETER_NAMES[parameter]}"
+
+
+def loss_definition(loss):
+    return f"{DEFINITION_PREFIX}L{loss.name}"
+
+
+def loss_derivative(loss):
+    """dL/da."""
+    return f"dL{loss.name}-da"
+
+
+def label_case(loss, label_value):
+    """The loss at one label value, y = 1 say."""
+    return f"L{loss.name}-y{label_value}"
+
+
+def label_case_limit(loss, label_value, end):
+    return f"{label_case(loss, label_value)}-limit-{end}"
+
+
+def label_case_slope(loss, label_value):
+    return f"{label_case(loss, label_value)}-slope"
+
+
+def gradient(loss, parameter):
+    """∂L/∂p: "grad-ce-w" for p = w_j; for p = z, δ = ∂L/∂z is "dLce-dz"."""
+    if parameter == z:
+        return f"dL{loss.name}-dz"
+    return f"grad-{loss.name}-{_PARAMETER_NAMES[parameter]}"
+
+
+def equation(label):
+    """The LaTeX label of a result on the sheet."""
+    return f"eq:{label}"
