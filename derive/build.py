@@ -29,7 +29,12 @@ from derive.engine.model import Model
 from derive.engine.registry import ACTIVATIONS, LOSSES, default_losses, valid_pairs
 from derive.printing.record import as_json
 from derive.render import render
-from derive.sheet.context import SheetExtras, render_sheet, sheet_context, shows_saturation
+from derive.sheet.context import (
+    SheetExtras,
+    render_sheet,
+    sheet_context,
+    shows_saturation,
+)
 from derive.sheet.figure import plot, saturation_data
 from derive.sheet.pdf import INSTALL_HINT, LatexError, compile_pdf, engine
 

@@ -11,7 +11,12 @@ linear model with its canonical link), so da/dz cancels the curvature of the los
 
 from dataclasses import dataclass
 
-from derive.engine.derivations import Book, activation_derivative, gradient, loss_derivative
+from derive.engine.derivations import (
+    Book,
+    activation_derivative,
+    gradient,
+    loss_derivative,
+)
 from derive.engine.model import Model
 from derive.engine.registry import ACTIVATIONS, LOSSES, is_valid
 from derive.engine.steps import Step, StepError

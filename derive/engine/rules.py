@@ -10,8 +10,8 @@ so display order never affects correctness.
 """
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sympy import (
     Add,
@@ -30,9 +30,11 @@ from sympy import (
     expand,
     factor,
     fraction,
-    limit as sympy_limit,
     simplify,
     solve,
+)
+from sympy import (
+    limit as sympy_limit,
 )
 from sympy.core.relational import Relational
 

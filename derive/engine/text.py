@@ -7,6 +7,7 @@ from sympy.printing.str import StrPrinter
 from derive.engine.registry import ACTIVATIONS
 from derive.engine.symbols import a
 
+
 class TextPrinter(StrPrinter):
     """Plain text in reading order: σ'(z), dL_se/da, ∂z/∂w_j; products keep their order."""
 

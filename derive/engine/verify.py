@@ -24,11 +24,11 @@ from sympy import (
     Max,
     Min,
     Piecewise,
-    log,
     Rel,
     S,
     cancel,
     lambdify,
+    log,
     simplify,
     solveset,
 )

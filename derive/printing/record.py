@@ -4,9 +4,9 @@ import json
 
 from sympy import srepr
 
-from derive.printing.latex import latex
 from derive.engine.text import text
 from derive.engine.verify import NUMERIC, SYMBOLIC
+from derive.printing.latex import latex
 
 _SHOWN = {"=": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "<=>": "<=>"}
 

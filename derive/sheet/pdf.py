@@ -69,7 +69,7 @@ def compile_pdf(tex, destination, timeout=180, resources=()):
         )
         for run in runs:
             result = subprocess.run(run, cwd=scratch, env=environment, capture_output=True,
-                                    text=True, timeout=timeout)
+                                    text=True, timeout=timeout, check=False)
             log = _log(Path(scratch) / "sheet.log", result)
             if result.returncode != 0:
                 raise LatexError(f"{run[0]} failed:\n{_excerpt(log)}")
@@ -92,5 +92,5 @@ def _log(path, result):
 
 def _excerpt(log):
     lines = [line for line in log.splitlines()
-             if line.startswith("!") or "undefined" in line or line.startswith("l.")]
+             if line.startswith(("!", "l.")) or "undefined" in line]
     return "\n".join(lines[:20]) or log[-2000:]
