@@ -13,6 +13,7 @@ are checked in high precision (mpmath, working precision raised with |z| so that
 e^{−z} cancellations stay exact) and the step is marked numerically checked.
 """
 
+import functools
 import random
 from dataclasses import dataclass
 
@@ -82,7 +83,16 @@ def check(lhs, rhs, relation, domains):
     """Establish ``lhs relation rhs`` for meanings over ``domains``; raise Refuted."""
     if relation not in RELATIONS:
         raise ValueError(f"unknown relation {relation!r}; use one of {RELATIONS}")
-    domains = {**BASE_DOMAINS, **domains}
+    return _established(lhs, rhs, relation, frozenset(domains.items()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _established(lhs, rhs, relation, domains):
+    """``check``, remembered by content: the verdict depends on nothing but these
+    arguments (sampling is seeded), and the same relation recurs across models (the
+    sigmoid's facts in the note, in each of its pairs and in the link table). A relation
+    that fails raises and is not remembered."""
+    domains = {**BASE_DOMAINS, **dict(domains)}
     variables = sorted(_free(lhs, rhs), key=str)
     if _proved(lhs, rhs, relation, variables, domains, cheap=True):
         return Verdict(SYMBOLIC)
