@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from derive.codegen.context import TEMPLATE as CODE_TEMPLATE
-from derive.codegen.context import module_context
+from derive.codegen.context import TEMPLATE_FUNCTIONS, module_context
 from derive.engine.derivations import derive_all
 from derive.engine.links import canonical_links
 from derive.engine.model import Model
@@ -117,9 +117,9 @@ def golden(info=None):
 
 def python_module(book):
     """The generated NumPy module's source."""
-    context = module_context(book, book.model)
+    context = module_context(book)
     context["sheet"] = file_names(book.model)["solutions"].removesuffix(".tex") + ".pdf"
-    return render(CODE_TEMPLATE, context, "#")
+    return render(CODE_TEMPLATE, context, "#", TEMPLATE_FUNCTIONS)
 
 
 def sheet_extras(book, module=None):

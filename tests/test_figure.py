@@ -90,7 +90,7 @@ def test_without_matplotlib_the_build_says_the_figure_was_skipped(without_matplo
     out = tmp_path / "out"
     pdf_wanted = shutil.which("latexmk") or shutil.which("pdflatex")
     options = [] if pdf_wanted else ["--no-pdf"]
-    assert main(["build", "--out", str(out), *options]) == 0
+    assert main(["build", "--activation", "sigmoid", "--out", str(out), *options]) == 0
     assert "saturation figure was skipped" in capsys.readouterr().err
     assert not list(out.glob("*.png"))
     if pdf_wanted and shutil.which("pdftotext"):

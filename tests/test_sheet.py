@@ -135,7 +135,7 @@ def test_bad_config_exits_2_with_a_message(tmp_path, capsys):
 def test_build_without_engine_writes_tex_and_says_how_to_get_the_pdf(tmp_path, monkeypatch,
                                                                     capsys):
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    assert main(["build", "--out", str(tmp_path)]) == 0
+    assert main(["build", "--activation", "sigmoid", "--out", str(tmp_path)]) == 0
     names = sorted(path.name for path in tmp_path.iterdir())
     assert "logistic_regression.tex" in names and not any(n.endswith(".pdf") for n in names)
     error = capsys.readouterr().err
@@ -152,8 +152,8 @@ def test_sheet_command_writes_pdf_when_asked(latex_engine, tmp_path, capsys):
 
 def test_build_compiles_pdfs_deterministically(latex_engine, tmp_path):
     first, second = tmp_path / "one", tmp_path / "two"
-    assert main(["build", "--out", str(first)]) == 0
-    assert main(["build", "--out", str(second)]) == 0
+    assert main(["build", "--activation", "sigmoid", "--out", str(first)]) == 0
+    assert main(["build", "--activation", "sigmoid", "--out", str(second)]) == 0
     for name in ("logistic_regression.pdf", "logistic_regression_problems.pdf"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
     assert not [p for p in first.iterdir() if p.suffix in (".aux", ".log", ".tmp")]

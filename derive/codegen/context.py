@@ -1,6 +1,7 @@
 """What the generated NumPy module computes, taken from the verified derivations.
 
-``module_context(derivations, model)`` returns plain strings for the template: the
+``module_context(book)`` returns plain strings for the template, from a ``Book`` of
+verified derivations (results reached by ``derive.engine.labels``): the
 stable primitives' bodies, and per loss the per-sample loss and the per-sample
 derivative δ = ∂L/∂z, each rewritten into its stable form and printed. Every formula
 here comes from a derivation's result; each rewrite is verified by a ``Step`` before it
@@ -12,17 +13,20 @@ Conventions of the code: z = X @ w + b; δ = ∂L/∂b = ∂L/∂z per sample (�
 
 from sympy import Derivative, S, Symbol
 
-from derive.codegen.inplace import inplace_program
+from derive.codegen.paste import runtime
+from derive.engine import labels
+from derive.engine.algebra import evaluated, product, replace_exactly
 from derive.engine.numbering import cite, equation_numbers
-from derive.printing.numpy import print_block, print_numpy, print_scalar
 from derive.engine.registry import label_range
-from derive.engine.rules import evaluated, product, replace_exactly
 from derive.engine.stable import HELPERS, PRIMITIVES
 from derive.engine.steps import Step, StepError
 from derive.engine.symbols import a, b, w_j, x_j, y, z
 from derive.engine.text import text
+from derive.printing.numpy import print_block, print_numpy, print_scalar
 
 TEMPLATE = "logistic_regression.py.jinja"
+TEMPLATE_FUNCTIONS = {"runtime": runtime}
+"""What the module template may call besides its context: the runtime's pieces."""
 HARD_ARGUMENT = Symbol("u", real=True)
 """u = s·z with s = 1 − 2y: the argument of the hard-label forms."""
 
@@ -41,17 +45,17 @@ def stable_form(expr, model):
     return rewritten
 
 
-def module_context(derivations, model):
+def module_context(book):
     """Plain strings for ``templates/logistic_regression.py.jinja``."""
-    by_label = {derivation.label: derivation for derivation in derivations}
-    numbers = equation_numbers(derivations)
+    model = book.model
+    numbers = equation_numbers(book)
     act = model.activation
     for primitive in PRIMITIVES:
         Step(primitive(z), primitive.body, "stable body", model=model,
              derivation="code generation")
     output = inline_primitives(stable_form(a, model))
-    slope = inline_primitives(stable_form(by_label["da-dz"].rhs, model))
-    losses = [_loss(loss, by_label, numbers, model) for loss in model.losses]
+    slope = inline_primitives(stable_form(book[labels.DA_DZ].rhs, model))
+    losses = [_loss(loss, book, numbers) for loss in model.losses]
     output_name = "predict_proba" if act.classes == (0, 1) else "forward"
     functions = [act.name, f"{act.name}_prime", "predict"]
     if act.classes:
@@ -63,17 +67,17 @@ def module_context(derivations, model):
         "heading": act.heading,
         "name": act.name,
         "symbol": act.symbol,
-        "prime_text": text(by_label["act-prime"].rhs),
+        "prime_text": text(book[labels.ACT_PRIME].rhs),
         "classes": list(act.classes) if act.classes else None,
         "output_name": output_name,
         "may_overflow": may_overflow(act),
         "exports": sorted(functions),
         "output": _forms(output),
-        "output_cites": cite(numbers, "def-output", "def-act"),
+        "output_cites": cite(numbers, labels.DEF_OUTPUT, labels.DEF_ACT),
         "slope": _forms(slope),
-        "slope_cites": cite(numbers, "act-prime", "da-dz"),
-        "prediction": print_numpy(by_label["prediction"].rhs) if act.classes else "",
-        "prediction_cites": cite(numbers, "prediction") if act.classes else "",
+        "slope_cites": cite(numbers, labels.ACT_PRIME, labels.DA_DZ),
+        "prediction": print_numpy(book[labels.PREDICTION].rhs) if act.classes else "",
+        "prediction_cites": cite(numbers, labels.PREDICTION) if act.classes else "",
         "losses": losses,
         "helpers": _helpers(act),
     }
@@ -110,29 +114,30 @@ def _forms(*exprs, scalar=print_scalar):
     return forms
 
 
-def _loss(loss, by_label, numbers, model):
-    name = loss.name
-    grad_w, grad_b = by_label[f"grad-{name}-w"], by_label[f"grad-{name}-b"]
+def _loss(loss, book, numbers):
+    model = book.model
+    grad_w, grad_b = book[labels.gradient(loss, w_j)], book[labels.gradient(loss, b)]
     if grad_b.lhs != Derivative(loss.symbol, b) or grad_w.lhs != Derivative(loss.symbol, w_j):
-        raise ValueError(f"derivations grad-{name}-w/-b do not differentiate {loss.symbol}")
+        raise ValueError(f"derivations {grad_w.label} and {grad_b.label} do not "
+                         f"differentiate {loss.symbol}")
     Step(grad_w.rhs, product(grad_b.rhs, x_j), "factor out x_j", model=model,
          derivation=f"code generation for {loss.title}")
-    value = stable_form(by_label[f"def-L{name}"].rhs, model)
+    value = stable_form(book[labels.loss_definition(loss)].rhs, model)
     delta = stable_form(grad_b.rhs, model)
     hard = _hard_label_forms(value, delta, model, loss)
     value, delta = inline_primitives(value), inline_primitives(delta)
-    labels = label_range(model.activation, loss)
+    accepted = label_range(model.activation, loss)
     scalar = print_numpy if may_overflow(model.activation) else print_scalar
     forms = {kind: _forms(*exprs, scalar=scalar) for kind, exprs in
              (("value", [value]), ("delta", [delta]), ("both", [value, delta]))}
-    _add_blocks(forms, ("z", "y"))
+    _add_returns(forms)
     return {
-        "name": name,
+        "name": loss.name,
         "title": loss.title,
-        "labels": {"low": _bound(labels.inf), "high": _bound(labels.sup),
-                   "text": text(labels)},
-        "value_cites": cite(numbers, f"def-L{name}"),
-        "grad_cites": cite(numbers, f"grad-{name}-w", f"grad-{name}-b"),
+        "labels": {"low": _bound(accepted.inf), "high": _bound(accepted.sup),
+                   "text": text(accepted)},
+        "value_cites": cite(numbers, labels.loss_definition(loss)),
+        "grad_cites": cite(numbers, grad_w.label, grad_b.label),
         **forms,
         "hard": hard,
     }
@@ -163,20 +168,18 @@ def _hard_label_forms(value, delta, model, loss):
     value0 = inline_primitives(value.subs(y, 0)).subs(z, HARD_ARGUMENT)
     delta0 = inline_primitives(delta.subs(y, 0)).subs(z, HARD_ARGUMENT)
     forms = {"value": _forms(value0), "delta": _forms(delta0), "both": _forms(value0, delta0)}
-    _add_blocks(forms, (str(HARD_ARGUMENT), "s"), sign="s")
+    _add_returns(forms, sign="s")
     return forms
 
 
-def _add_blocks(forms, arguments, sign=None):
-    """Give each of ``forms`` (value, delta, both) the body of its block function:
-    ``block`` is the lines computing its array code in place (``inplace_program``)
-    and ``returns`` the (loss, delta) pair it returns, None for the one not computed.
-    With ``sign``, δ is ``sign`` times the printed δ (the hard-label forms)."""
+def _add_returns(forms, sign=None):
+    """Give each of ``forms`` (value, delta, both) ``returns``: the code of the (loss, δ)
+    pair its block function returns after its array assignments, None for the one not
+    computed. With ``sign``, δ is ``sign`` times the printed δ (the hard-label forms)."""
     for kind, form in forms.items():
         results = list(form["array"]["results"])
         if sign and kind != "value":
             results[-1] = f"{sign}*({results[-1]})"
-        lines, names = inplace_program(form["array"]["assignments"], results, arguments)
-        pair = {"value": (names[0], None), "delta": (None, names[0]), "both": names}[kind]
-        form["block"] = lines
-        form["returns"] = ", ".join(str(name) for name in pair)
+        pair = {"value": (results[0], "None"), "delta": ("None", results[0]),
+                "both": results}[kind]
+        form["returns"] = ", ".join(pair)

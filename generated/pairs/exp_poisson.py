@@ -28,11 +28,8 @@ Conventions
   once. The blocks of a C-contiguous X of at least ``MIN_SHARED_BLOCKS`` blocks are
   shared among ``THREADS`` worker threads, which compute the products with NumPy's own
   loops; in the calling thread (THREADS = 1, fewer blocks, or another layout of X) BLAS
-  computes them. The sums are always added
-  in the same order, so results do not depend on THREADS beyond the rounding of the
-  products (BLAS or not). Within a block, each operation writes into the buffer of an
-  operand that is no longer needed, so a block touches few arrays. The operations and
-  their order are those of the formulas, so the results are the same to the bit.
+  computes them. The sums are always added in the same order, so results do not depend
+  on THREADS beyond the rounding of the products (BLAS or not).
 * Bad input raises ValueError saying what is wrong and where.
 """
 
@@ -131,10 +128,7 @@ def loss_poisson(w, b, X, y, reduction="mean"):
         return batch.single_loss(-y*z + np.exp(z))
 
     def block(z, y):
-        t0 = -y
-        t0 *= z
-        t0 += np.exp(z)
-        return t0, None
+        return -y*z + np.exp(z), None
 
     return batch.loss(block)
 
@@ -148,9 +142,7 @@ def grad_poisson(w, b, X, y, reduction="mean"):
         return batch.single_grad(-y + np.exp(z))
 
     def block(z, y):
-        t0 = -y
-        t0 += np.exp(z)
-        return None, t0
+        return None, -y + np.exp(z)
 
     return batch.grad(block)
 
@@ -167,13 +159,8 @@ def value_and_grad_poisson(w, b, X, y, reduction="mean"):
         return (batch.single_loss(loss), *batch.single_grad(delta))
 
     def block(z, y):
-        t0 = np.exp(z)
-        np.negative(t0, out=t0)
-        t1 = -t0
-        t1 -= (y * z)
-        np.negative(t0, out=t0)
-        t0 -= y
-        return t1, t0
+        t0 = -np.exp(z)
+        return -t0 - y*z, -t0 - y
 
     return batch.value_and_grad(block)
 

@@ -28,11 +28,8 @@ Conventions
   once. The blocks of a C-contiguous X of at least ``MIN_SHARED_BLOCKS`` blocks are
   shared among ``THREADS`` worker threads, which compute the products with NumPy's own
   loops; in the calling thread (THREADS = 1, fewer blocks, or another layout of X) BLAS
-  computes them. The sums are always added
-  in the same order, so results do not depend on THREADS beyond the rounding of the
-  products (BLAS or not). Within a block, each operation writes into the buffer of an
-  operand that is no longer needed, so a block touches few arrays. The operations and
-  their order are those of the formulas, so the results are the same to the bit.
+  computes them. The sums are always added in the same order, so results do not depend
+  on THREADS beyond the rounding of the products (BLAS or not).
 * Bad input raises ValueError saying what is wrong and where.
 """
 
@@ -131,11 +128,7 @@ def loss_se(w, b, X, y, reduction="mean"):
         return batch.single_loss((1/2)*(-y + np.exp(z))**2)
 
     def block(z, y):
-        t0 = -y
-        t0 += np.exp(z)
-        np.square(t0, out=t0)
-        t0 *= 0.5
-        return t0, None
+        return (1/2)*(-y + np.exp(z))**2, None
 
     return batch.loss(block)
 
@@ -151,8 +144,7 @@ def grad_se(w, b, X, y, reduction="mean"):
 
     def block(z, y):
         t0 = np.exp(z)
-        t0 *= (t0 - y)
-        return None, t0
+        return None, t0*(t0 - y)
 
     return batch.grad(block)
 
@@ -172,10 +164,7 @@ def value_and_grad_se(w, b, X, y, reduction="mean"):
     def block(z, y):
         t0 = np.exp(z)
         t1 = t0 - y
-        t2 = t1**2
-        t2 *= 0.5
-        t0 *= t1
-        return t2, t0
+        return (1/2)*t1**2, t0*t1
 
     return batch.value_and_grad(block)
 

@@ -26,11 +26,8 @@ Conventions
   once. The blocks of a C-contiguous X of at least ``MIN_SHARED_BLOCKS`` blocks are
   shared among ``THREADS`` worker threads, which compute the products with NumPy's own
   loops; in the calling thread (THREADS = 1, fewer blocks, or another layout of X) BLAS
-  computes them. The sums are always added
-  in the same order, so results do not depend on THREADS beyond the rounding of the
-  products (BLAS or not). Within a block, each operation writes into the buffer of an
-  operand that is no longer needed, so a block touches few arrays. The operations and
-  their order are those of the formulas, so the results are the same to the bit.
+  computes them. The sums are always added in the same order, so results do not depend
+  on THREADS beyond the rounding of the products (BLAS or not).
 * Bad input raises ValueError saying what is wrong and where.
 """
 
@@ -116,29 +113,13 @@ def loss_ce(w, b, X, y, reduction="mean"):
         return batch.single_loss(y*(t0 + max(-z, 0)) + (1 - y)*(t0 + max(z, 0)))
     if batch.hard:
         def hard_block(u, s):
-            t0 = np.abs(u)
-            np.negative(t0, out=t0)
-            np.exp(t0, out=t0)
-            np.log1p(t0, out=t0)
-            t0 += np.maximum(u, 0)
-            return t0, None
+            return np.log1p(np.exp(-np.abs(u))) + np.maximum(u, 0), None
 
         return batch.loss(hard_block, hard=True)
 
     def block(z, y):
-        t0 = np.abs(z)
-        np.negative(t0, out=t0)
-        np.exp(t0, out=t0)
-        np.log1p(t0, out=t0)
-        t1 = -z
-        np.maximum(t1, 0, out=t1)
-        t1 += t0
-        t1 *= y
-        t2 = 1 - y
-        t0 += np.maximum(z, 0)
-        t2 *= t0
-        t1 += t2
-        return t1, None
+        t0 = np.log1p(np.exp(-np.abs(z)))
+        return y*(t0 + np.maximum(-z, 0)) + (1 - y)*(t0 + np.maximum(z, 0)), None
 
     return batch.loss(block)
 
@@ -153,30 +134,15 @@ def grad_ce(w, b, X, y, reduction="mean"):
         return batch.single_grad(-t1*y*(1 if (z <= 0) else t0) + t1*(1 - y)*(1 if (z >= 0) else t0))
     if batch.hard:
         def hard_block(u, s):
-            t0 = np.abs(u)
-            np.negative(t0, out=t0)
-            np.exp(t0, out=t0)
-            t1 = np.where(u >= 0, 1, t0)
-            t0 += 1
-            t1 /= t0
-            t1 *= s
-            return None, t1
+            t0 = np.exp(-np.abs(u))
+            return None, s*(np.where(u >= 0, 1, t0)/(t0 + 1))
 
         return batch.grad(hard_block, hard=True)
 
     def block(z, y):
-        t0 = np.abs(z)
-        np.negative(t0, out=t0)
-        np.exp(t0, out=t0)
-        t1 = t0 + 1
-        np.divide(1, t1, out=t1)
-        t2 = -t1
-        t2 *= y
-        t2 *= np.where(z <= 0, 1, t0)
-        t1 *= (1 - y)
-        t1 *= np.where(z >= 0, 1, t0)
-        t2 += t1
-        return None, t2
+        t0 = np.exp(-np.abs(z))
+        t1 = 1/(t0 + 1)
+        return None, -t1*y*np.where(z <= 0, 1, t0) + t1*(1 - y)*np.where(z >= 0, 1, t0)
 
     return batch.grad(block)
 
@@ -195,41 +161,17 @@ def value_and_grad_ce(w, b, X, y, reduction="mean"):
         return (batch.single_loss(loss), *batch.single_grad(delta))
     if batch.hard:
         def hard_block(u, s):
-            t0 = np.abs(u)
-            np.negative(t0, out=t0)
-            np.exp(t0, out=t0)
-            t1 = np.log1p(t0)
-            t1 += np.maximum(u, 0)
-            t2 = np.where(u >= 0, 1, t0)
-            t0 += 1
-            t2 /= t0
-            t2 *= s
-            return t1, t2
+            t0 = np.exp(-np.abs(u))
+            return np.log1p(t0) + np.maximum(u, 0), s*(np.where(u >= 0, 1, t0)/(t0 + 1))
 
         return batch.value_and_grad(hard_block, hard=True)
 
     def block(z, y):
-        t0 = np.abs(z)
-        np.negative(t0, out=t0)
-        np.exp(t0, out=t0)
+        t0 = np.exp(-np.abs(z))
         t1 = np.log1p(t0)
         t2 = 1 - y
-        t3 = t0 + 1
-        np.divide(1, t3, out=t3)
-        t4 = np.maximum(z, 0)
-        t4 += t1
-        t4 *= t2
-        t5 = -z
-        np.maximum(t5, 0, out=t5)
-        t1 += t5
-        t1 *= y
-        t4 += t1
-        t2 *= t3
-        t2 *= np.where(z >= 0, 1, t0)
-        t3 *= y
-        t3 *= np.where(z <= 0, 1, t0)
-        t2 -= t3
-        return t4, t2
+        t3 = 1/(t0 + 1)
+        return t2*(t1 + np.maximum(z, 0)) + y*(t1 + np.maximum(-z, 0)), t2*t3*np.where(z >= 0, 1, t0) - t3*y*np.where(z <= 0, 1, t0)
 
     return batch.value_and_grad(block)
 

@@ -26,11 +26,8 @@ Conventions
   once. The blocks of a C-contiguous X of at least ``MIN_SHARED_BLOCKS`` blocks are
   shared among ``THREADS`` worker threads, which compute the products with NumPy's own
   loops; in the calling thread (THREADS = 1, fewer blocks, or another layout of X) BLAS
-  computes them. The sums are always added
-  in the same order, so results do not depend on THREADS beyond the rounding of the
-  products (BLAS or not). Within a block, each operation writes into the buffer of an
-  operand that is no longer needed, so a block touches few arrays. The operations and
-  their order are those of the formulas, so the results are the same to the bit.
+  computes them. The sums are always added in the same order, so results do not depend
+  on THREADS beyond the rounding of the products (BLAS or not).
 * Bad input raises ValueError saying what is wrong and where.
 """
 
@@ -116,19 +113,8 @@ def loss_poisson(w, b, X, y, reduction="mean"):
         return batch.single_loss(y*(math.log1p(t0) + max(-z, 0)) + (1 if (z >= 0) else t0)/(t0 + 1))
 
     def block(z, y):
-        t0 = np.abs(z)
-        np.negative(t0, out=t0)
-        np.exp(t0, out=t0)
-        t1 = np.log1p(t0)
-        t2 = -z
-        np.maximum(t2, 0, out=t2)
-        t1 += t2
-        t1 *= y
-        t3 = np.where(z >= 0, 1, t0)
-        t0 += 1
-        t3 /= t0
-        t1 += t3
-        return t1, None
+        t0 = np.exp(-np.abs(z))
+        return y*(np.log1p(t0) + np.maximum(-z, 0)) + np.where(z >= 0, 1, t0)/(t0 + 1), None
 
     return batch.loss(block)
 
@@ -144,18 +130,10 @@ def grad_poisson(w, b, X, y, reduction="mean"):
         return batch.single_grad(t2*(t1*(1 - y)*(1 if (z >= 0) else t0) - t2*y))
 
     def block(z, y):
-        t0 = np.abs(z)
-        np.negative(t0, out=t0)
-        np.exp(t0, out=t0)
-        t1 = t0 + 1
-        np.divide(1, t1, out=t1)
-        t2 = np.where(z <= 0, 1, t0)
-        t2 *= t1
-        t1 *= (1 - y)
-        t1 *= np.where(z >= 0, 1, t0)
-        t1 -= (t2 * y)
-        t2 *= t1
-        return None, t2
+        t0 = np.exp(-np.abs(z))
+        t1 = 1/(t0 + 1)
+        t2 = t1*np.where(z <= 0, 1, t0)
+        return None, t2*(t1*(1 - y)*np.where(z >= 0, 1, t0) - t2*y)
 
     return batch.grad(block)
 
@@ -174,26 +152,11 @@ def value_and_grad_poisson(w, b, X, y, reduction="mean"):
         return (batch.single_loss(loss), *batch.single_grad(delta))
 
     def block(z, y):
-        t0 = np.abs(z)
-        np.negative(t0, out=t0)
-        np.exp(t0, out=t0)
-        t1 = t0 + 1
-        np.divide(1, t1, out=t1)
+        t0 = np.exp(-np.abs(z))
+        t1 = 1/(t0 + 1)
         t2 = np.where(z >= 0, 1, t0)
-        t3 = np.where(z <= 0, 1, t0)
-        t3 *= t1
-        t4 = t1 * t2
-        np.log1p(t0, out=t0)
-        t5 = -z
-        np.maximum(t5, 0, out=t5)
-        t0 += t5
-        t0 *= y
-        t4 += t0
-        t1 *= t2
-        t1 *= (1 - y)
-        t1 -= (t3 * y)
-        t3 *= t1
-        return t4, t3
+        t3 = t1*np.where(z <= 0, 1, t0)
+        return t1*t2 + y*(np.log1p(t0) + np.maximum(-z, 0)), t3*(t1*t2*(1 - y) - t3*y)
 
     return batch.value_and_grad(block)
 

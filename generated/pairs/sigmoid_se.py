@@ -26,11 +26,8 @@ Conventions
   once. The blocks of a C-contiguous X of at least ``MIN_SHARED_BLOCKS`` blocks are
   shared among ``THREADS`` worker threads, which compute the products with NumPy's own
   loops; in the calling thread (THREADS = 1, fewer blocks, or another layout of X) BLAS
-  computes them. The sums are always added
-  in the same order, so results do not depend on THREADS beyond the rounding of the
-  products (BLAS or not). Within a block, each operation writes into the buffer of an
-  operand that is no longer needed, so a block touches few arrays. The operations and
-  their order are those of the formulas, so the results are the same to the bit.
+  computes them. The sums are always added in the same order, so results do not depend
+  on THREADS beyond the rounding of the products (BLAS or not).
 * Bad input raises ValueError saying what is wrong and where.
 """
 
@@ -118,35 +115,14 @@ def loss_se(w, b, X, y, reduction="mean"):
     if batch.hard:
         def hard_block(u, s):
             t0 = np.abs(u)
-            t1 = u >= 0
-            t2 = (-2) * t0
-            np.exp(t2, out=t2)
-            t3 = np.where(t1, 1, t2)
-            t3 *= 0.5
-            np.negative(t0, out=t0)
-            np.exp(t0, out=t0)
-            t0 += 1
-            np.square(t0, out=t0)
-            t3 /= t0
-            return t3, None
+            return (1/2)*np.where(u >= 0, 1, np.exp(-2*t0))/(1 + np.exp(-t0))**2, None
 
         return batch.loss(hard_block, hard=True)
 
     def block(z, y):
-        t0 = np.abs(z)
-        np.negative(t0, out=t0)
-        np.exp(t0, out=t0)
-        t1 = t0 + 1
-        np.divide(1, t1, out=t1)
-        t2 = -t1
-        t2 *= y
-        t2 *= np.where(z <= 0, 1, t0)
-        t1 *= (1 - y)
-        t1 *= np.where(z >= 0, 1, t0)
-        t2 += t1
-        np.square(t2, out=t2)
-        t2 *= 0.5
-        return t2, None
+        t0 = np.exp(-np.abs(z))
+        t1 = 1/(t0 + 1)
+        return (1/2)*(-t1*y*np.where(z <= 0, 1, t0) + t1*(1 - y)*np.where(z >= 0, 1, t0))**2, None
 
     return batch.loss(block)
 
@@ -165,39 +141,18 @@ def grad_se(w, b, X, y, reduction="mean"):
     if batch.hard:
         def hard_block(u, s):
             t0 = np.abs(u)
-            t1 = -t0
-            np.exp(t1, out=t1)
-            t2 = u >= 0
-            t0 *= (-2)
-            np.exp(t0, out=t0)
-            t3 = np.where(t2, 1, t0)
-            t3 *= np.where(u <= 0, 1, t1)
-            t1 += 1
-            np.power(t1, 3, out=t1)
-            t3 /= t1
-            t3 *= s
-            return None, t3
+            t1 = np.exp(-t0)
+            return None, s*(np.where(u >= 0, 1, np.exp(-2*t0))*np.where(u <= 0, 1, t1)/(t1 + 1)**3)
 
         return batch.grad(hard_block, hard=True)
 
     def block(z, y):
-        t0 = np.abs(z)
-        np.negative(t0, out=t0)
-        np.exp(t0, out=t0)
+        t0 = np.exp(-np.abs(z))
         t1 = t0 + 1
         t2 = np.where(z >= 0, 1, t0)
         t3 = np.where(z <= 0, 1, t0)
-        t4 = 1 / t1
-        t5 = t2 * t3
-        t2 *= t4
-        t2 *= (1 - y)
-        t3 *= t4
-        t3 *= y
-        t2 -= t3
-        t5 *= t2
-        np.square(t1, out=t1)
-        t5 /= t1
-        return None, t5
+        t4 = 1/t1
+        return None, t2*t3*(t2*t4*(1 - y) - t3*t4*y)/t1**2
 
     return batch.grad(block)
 
@@ -219,44 +174,21 @@ def value_and_grad_se(w, b, X, y, reduction="mean"):
     if batch.hard:
         def hard_block(u, s):
             t0 = np.abs(u)
-            t1 = -t0
-            np.exp(t1, out=t1)
+            t1 = np.exp(-t0)
             t2 = t1 + 1
-            t3 = u >= 0
-            t0 *= (-2)
-            np.exp(t0, out=t0)
-            t4 = np.where(t3, 1, t0)
-            t5 = 0.5 * t4
-            t5 /= (t2**2)
-            t4 *= np.where(u <= 0, 1, t1)
-            np.power(t2, 3, out=t2)
-            t4 /= t2
-            t4 *= s
-            return t5, t4
+            t3 = np.where(u >= 0, 1, np.exp(-2*t0))
+            return (1/2)*t3/t2**2, s*(t3*np.where(u <= 0, 1, t1)/t2**3)
 
         return batch.value_and_grad(hard_block, hard=True)
 
     def block(z, y):
-        t0 = np.abs(z)
-        np.negative(t0, out=t0)
-        np.exp(t0, out=t0)
+        t0 = np.exp(-np.abs(z))
         t1 = t0 + 1
-        t2 = 1 / t1
+        t2 = 1/t1
         t3 = np.where(z <= 0, 1, t0)
         t4 = np.where(z >= 0, 1, t0)
-        t5 = -t2
-        t5 *= t3
-        t5 *= y
-        t2 *= t4
-        t2 *= (1 - y)
-        t5 += t2
-        t6 = t5**2
-        t6 *= 0.5
-        t3 *= t4
-        t3 *= t5
-        np.square(t1, out=t1)
-        t3 /= t1
-        return t6, t3
+        t5 = -t2*t3*y + t2*t4*(1 - y)
+        return (1/2)*t5**2, t3*t4*t5/t1**2
 
     return batch.value_and_grad(block)
 

@@ -28,11 +28,8 @@ Conventions
   once. The blocks of a C-contiguous X of at least ``MIN_SHARED_BLOCKS`` blocks are
   shared among ``THREADS`` worker threads, which compute the products with NumPy's own
   loops; in the calling thread (THREADS = 1, fewer blocks, or another layout of X) BLAS
-  computes them. The sums are always added
-  in the same order, so results do not depend on THREADS beyond the rounding of the
-  products (BLAS or not). Within a block, each operation writes into the buffer of an
-  operand that is no longer needed, so a block touches few arrays. The operations and
-  their order are those of the formulas, so the results are the same to the bit.
+  computes them. The sums are always added in the same order, so results do not depend
+  on THREADS beyond the rounding of the products (BLAS or not).
 * Bad input raises ValueError saying what is wrong and where.
 """
 
@@ -134,21 +131,9 @@ def loss_poisson(w, b, X, y, reduction="mean"):
         return batch.single_loss(t1 - y*np.where(z >= 0, np.log(t1 + z), z + np.log(_log1p_ratio(t0))) + np.maximum(z, 0))
 
     def block(z, y):
-        t0 = np.abs(z)
-        np.negative(t0, out=t0)
-        np.exp(t0, out=t0)
+        t0 = np.exp(-np.abs(z))
         t1 = np.log1p(t0)
-        t2 = z >= 0
-        t3 = t1 + z
-        np.log(t3, out=t3)
-        t4 = _log1p_ratio(t0)
-        np.log(t4, out=t4)
-        t4 += z
-        t5 = np.where(t2, t3, t4)
-        t5 *= y
-        t1 -= t5
-        t1 += np.maximum(z, 0)
-        return t1, None
+        return t1 - y*np.where(z >= 0, np.log(t1 + z), z + np.log(_log1p_ratio(t0))) + np.maximum(z, 0), None
 
     return batch.loss(block)
 
@@ -165,29 +150,10 @@ def grad_poisson(w, b, X, y, reduction="mean"):
         return batch.single_grad(-y*np.exp(-t2 - np.where(t1, np.log(t2 + z), z + np.log(_log1p_ratio(t0))) - np.maximum(-z, 0)) + np.where(t1, 1, t0)/(t0 + 1))
 
     def block(z, y):
-        t0 = np.abs(z)
-        np.negative(t0, out=t0)
-        np.exp(t0, out=t0)
+        t0 = np.exp(-np.abs(z))
         t1 = z >= 0
         t2 = np.log1p(t0)
-        t3 = -y
-        t4 = -t2
-        t2 += z
-        np.log(t2, out=t2)
-        t5 = _log1p_ratio(t0)
-        np.log(t5, out=t5)
-        t5 += z
-        t4 -= np.where(t1, t2, t5)
-        t6 = -z
-        np.maximum(t6, 0, out=t6)
-        t4 -= t6
-        np.exp(t4, out=t4)
-        t3 *= t4
-        t7 = np.where(t1, 1, t0)
-        t0 += 1
-        t7 /= t0
-        t3 += t7
-        return None, t3
+        return None, -y*np.exp(-t2 - np.where(t1, np.log(t2 + z), z + np.log(_log1p_ratio(t0))) - np.maximum(-z, 0)) + np.where(t1, 1, t0)/(t0 + 1)
 
     return batch.grad(block)
 
@@ -207,33 +173,11 @@ def value_and_grad_poisson(w, b, X, y, reduction="mean"):
         return (batch.single_loss(loss), *batch.single_grad(delta))
 
     def block(z, y):
-        t0 = np.abs(z)
-        np.negative(t0, out=t0)
-        np.exp(t0, out=t0)
+        t0 = np.exp(-np.abs(z))
         t1 = np.log1p(t0)
         t2 = z >= 0
-        t3 = t1 + z
-        np.log(t3, out=t3)
-        t4 = _log1p_ratio(t0)
-        np.log(t4, out=t4)
-        t4 += z
-        t5 = np.where(t2, t3, t4)
-        t6 = t5 * y
-        np.subtract(t1, t6, out=t6)
-        t6 += np.maximum(z, 0)
-        t7 = -y
-        np.negative(t1, out=t1)
-        t1 -= t5
-        t8 = -z
-        np.maximum(t8, 0, out=t8)
-        t1 -= t8
-        np.exp(t1, out=t1)
-        t7 *= t1
-        t9 = np.where(t2, 1, t0)
-        t0 += 1
-        t9 /= t0
-        t7 += t9
-        return t6, t7
+        t3 = np.where(t2, np.log(t1 + z), z + np.log(_log1p_ratio(t0)))
+        return t1 - t3*y + np.maximum(z, 0), -y*np.exp(-t1 - t3 - np.maximum(-z, 0)) + np.where(t2, 1, t0)/(t0 + 1)
 
     return batch.value_and_grad(block)
 

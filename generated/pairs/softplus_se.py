@@ -28,11 +28,8 @@ Conventions
   once. The blocks of a C-contiguous X of at least ``MIN_SHARED_BLOCKS`` blocks are
   shared among ``THREADS`` worker threads, which compute the products with NumPy's own
   loops; in the calling thread (THREADS = 1, fewer blocks, or another layout of X) BLAS
-  computes them. The sums are always added
-  in the same order, so results do not depend on THREADS beyond the rounding of the
-  products (BLAS or not). Within a block, each operation writes into the buffer of an
-  operand that is no longer needed, so a block touches few arrays. The operations and
-  their order are those of the formulas, so the results are the same to the bit.
+  computes them. The sums are always added in the same order, so results do not depend
+  on THREADS beyond the rounding of the products (BLAS or not).
 * Bad input raises ValueError saying what is wrong and where.
 """
 
@@ -132,16 +129,7 @@ def loss_se(w, b, X, y, reduction="mean"):
         return batch.single_loss((1/2)*(-y + np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0))**2)
 
     def block(z, y):
-        t0 = -y
-        t1 = np.abs(z)
-        np.negative(t1, out=t1)
-        np.exp(t1, out=t1)
-        np.log1p(t1, out=t1)
-        t0 += t1
-        t0 += np.maximum(z, 0)
-        np.square(t0, out=t0)
-        t0 *= 0.5
-        return t0, None
+        return (1/2)*(-y + np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0))**2, None
 
     return batch.loss(block)
 
@@ -156,16 +144,8 @@ def grad_se(w, b, X, y, reduction="mean"):
         return batch.single_grad((-y + np.log1p(t0) + np.maximum(z, 0))*np.where(z >= 0, 1, t0)/(t0 + 1))
 
     def block(z, y):
-        t0 = np.abs(z)
-        np.negative(t0, out=t0)
-        np.exp(t0, out=t0)
-        t1 = -y
-        t1 += np.log1p(t0)
-        t1 += np.maximum(z, 0)
-        t1 *= np.where(z >= 0, 1, t0)
-        t0 += 1
-        t1 /= t0
-        return None, t1
+        t0 = np.exp(-np.abs(z))
+        return None, (-y + np.log1p(t0) + np.maximum(z, 0))*np.where(z >= 0, 1, t0)/(t0 + 1)
 
     return batch.grad(block)
 
@@ -183,18 +163,9 @@ def value_and_grad_se(w, b, X, y, reduction="mean"):
         return (batch.single_loss(loss), *batch.single_grad(delta))
 
     def block(z, y):
-        t0 = np.abs(z)
-        np.negative(t0, out=t0)
-        np.exp(t0, out=t0)
-        t1 = -y
-        t1 += np.log1p(t0)
-        t1 += np.maximum(z, 0)
-        t2 = t1**2
-        t2 *= 0.5
-        t1 *= np.where(z >= 0, 1, t0)
-        t0 += 1
-        t1 /= t0
-        return t2, t1
+        t0 = np.exp(-np.abs(z))
+        t1 = -y + np.log1p(t0) + np.maximum(z, 0)
+        return (1/2)*t1**2, t1*np.where(z >= 0, 1, t0)/(t0 + 1)
 
     return batch.value_and_grad(block)
 

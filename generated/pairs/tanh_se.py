@@ -26,11 +26,8 @@ Conventions
   once. The blocks of a C-contiguous X of at least ``MIN_SHARED_BLOCKS`` blocks are
   shared among ``THREADS`` worker threads, which compute the products with NumPy's own
   loops; in the calling thread (THREADS = 1, fewer blocks, or another layout of X) BLAS
-  computes them. The sums are always added
-  in the same order, so results do not depend on THREADS beyond the rounding of the
-  products (BLAS or not). Within a block, each operation writes into the buffer of an
-  operand that is no longer needed, so a block touches few arrays. The operations and
-  their order are those of the formulas, so the results are the same to the bit.
+  computes them. The sums are always added in the same order, so results do not depend
+  on THREADS beyond the rounding of the products (BLAS or not).
 * Bad input raises ValueError saying what is wrong and where.
 """
 
@@ -115,20 +112,9 @@ def loss_se(w, b, X, y, reduction="mean"):
         return batch.single_loss((1/2)*(t1*(1 - y)*(1 if (z >= 0) else t0) - t1*(y + 1)*(1 if (z <= 0) else t0))**2)
 
     def block(z, y):
-        t0 = np.abs(z)
-        t0 *= (-2)
-        np.exp(t0, out=t0)
-        t1 = t0 + 1
-        np.divide(1, t1, out=t1)
-        t2 = 1 - y
-        t2 *= t1
-        t2 *= np.where(z >= 0, 1, t0)
-        t1 *= (y + 1)
-        t1 *= np.where(z <= 0, 1, t0)
-        t2 -= t1
-        np.square(t2, out=t2)
-        t2 *= 0.5
-        return t2, None
+        t0 = np.exp(-2*np.abs(z))
+        t1 = 1/(t0 + 1)
+        return (1/2)*(t1*(1 - y)*np.where(z >= 0, 1, t0) - t1*(y + 1)*np.where(z <= 0, 1, t0))**2, None
 
     return batch.loss(block)
 
@@ -146,24 +132,12 @@ def grad_se(w, b, X, y, reduction="mean"):
         return batch.single_grad(4*t2*t3*(t2*t4*(1 - y) - t3*t4*(y + 1))/t1**2)
 
     def block(z, y):
-        t0 = np.abs(z)
-        t0 *= (-2)
-        np.exp(t0, out=t0)
+        t0 = np.exp(-2*np.abs(z))
         t1 = t0 + 1
         t2 = np.where(z >= 0, 1, t0)
         t3 = np.where(z <= 0, 1, t0)
-        t4 = 1 / t1
-        t5 = 4 * t2
-        t5 *= t3
-        t2 *= t4
-        t2 *= (1 - y)
-        t3 *= t4
-        t3 *= (y + 1)
-        t2 -= t3
-        t5 *= t2
-        np.square(t1, out=t1)
-        t5 /= t1
-        return None, t5
+        t4 = 1/t1
+        return None, 4*t2*t3*(t2*t4*(1 - y) - t3*t4*(y + 1))/t1**2
 
     return batch.grad(block)
 
@@ -184,27 +158,13 @@ def value_and_grad_se(w, b, X, y, reduction="mean"):
         return (batch.single_loss(loss), *batch.single_grad(delta))
 
     def block(z, y):
-        t0 = np.abs(z)
-        t0 *= (-2)
-        np.exp(t0, out=t0)
+        t0 = np.exp(-2*np.abs(z))
         t1 = t0 + 1
-        t2 = 1 / t1
+        t2 = 1/t1
         t3 = np.where(z <= 0, 1, t0)
         t4 = np.where(z >= 0, 1, t0)
-        t5 = -t2
-        t5 *= t3
-        t5 *= (y + 1)
-        t2 *= t4
-        t2 *= (1 - y)
-        t5 += t2
-        t6 = t5**2
-        t6 *= 0.5
-        t3 *= 4
-        t3 *= t4
-        t3 *= t5
-        np.square(t1, out=t1)
-        t3 /= t1
-        return t6, t3
+        t5 = -t2*t3*(y + 1) + t2*t4*(1 - y)
+        return (1/2)*t5**2, 4*t3*t4*t5/t1**2
 
     return batch.value_and_grad(block)
 

@@ -1,0 +1,316 @@
+"""The fixed runtime of every generated module, pasted verbatim by the renderer.
+
+Input checking, blocks of rows, reductions and the worker threads are the same for
+every neuron, so they live here as a real module: imported and tested on their own
+(tests/test_runtime.py), and kept ruff-clean. ``derive.render`` copies the exact source
+text of the top-level definitions the template names into each generated module, which
+therefore stays one self-contained file that needs only NumPy and the standard library.
+
+Conventions of this file, which the pasting relies on:
+
+* Each top-level definition is a piece named after what it defines: a function, a
+  class, or a constant (``NAME = ...``). The statements that follow a definition up to
+  the next one belong to it: a constant's docstring, the fork hook after
+  ``_forget_threads``. The imports together are the piece ``imports``.
+* Comments between top-level definitions are not pasted; put them inside a piece.
+* Nothing here depends on the neuron: the per-model code (the formulas, ``_LABELS``)
+  calls into these pieces, never the other way round. ``_finite`` and ``_log1p_ratio``
+  are pasted only into the modules that use them.
+"""
+
+import functools
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+REDUCTIONS = ("mean", "sum", "none")
+BLOCK_BYTES = 6 * 2**20
+"""Bytes of X per block of rows: of 2, 3, 4, 6 and 8 MiB, 6 was the fastest at m = 200 000
+and 1 000 000 (n = 100) on a 2-core EPYC (512 KiB L2 per core, 32 MiB L3), two threads."""
+STRIPES = 16
+"""At most this many stripes of consecutive blocks (and so of threads busy with one call):
+each stripe is summed on its own and the stripes are added in order, whichever thread
+computed them."""
+MIN_SHARED_BLOCKS = 5
+"""Calls of fewer blocks stay in the calling thread. There X (at most about 24 MiB at the
+default block size) comes back from cache, and BLAS beat two worker threads on it: 1.3-1.9×
+faster from 8 000 to 25 000 rows of 100, level at 30 000, 0.9× at 35 000 and beyond."""
+THREADS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+           else os.cpu_count() or 1)
+"""Worker threads for calls of more than one block; 1 computes in the calling thread."""
+
+
+def _finite(function):
+    """Run ``function`` with floating-point warnings off; a result that is not finite
+    means the exact value is beyond the float range, and raises ValueError instead."""
+
+    @functools.wraps(function)
+    def checked(w, b, X, y, reduction="mean"):
+        with np.errstate(all="ignore"):
+            result = function(w, b, X, y, reduction)
+        parts = result if isinstance(result, tuple) else (result,)
+        if all(np.all(np.isfinite(part)) for part in parts):
+            return result
+        batch = _Batch(w, b, X)
+        z = np.atleast_1d(batch.all_z())
+        row = int(np.argmax(np.abs(z)))
+        raise ValueError(
+            f"{function.__name__}: the result is not finite in {batch.dtype.__name__}: the "
+            f"exact value is beyond its range (the largest |z| is {abs(z[row]):.4g}, at row "
+            f"{row}); rescale X or w"
+        )
+
+    return checked
+
+
+def _log1p_ratio(t):
+    """log1p(t)/t for t = e^(-|z|) in [0, 1], and its limit 1 where t underflowed to 0."""
+    zero = t == 0
+    return np.where(zero, 1, np.log1p(t) / np.where(zero, 1, t))
+
+
+def _float_array(value, name):
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
+    array = array.astype(np.float32 if array.dtype == np.float32 else np.float64, copy=False)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} has a non-finite value at index {_first_bad(array)}")
+    return array
+
+
+class _Batch:
+    """Checked inputs of one call, z block by block, and the sums over samples.
+
+    A single sample (X of shape (n,)) is handled apart, on Python floats (``scalars``,
+    ``single_loss``, ``single_grad``). Otherwise ``loss``, ``grad`` and
+    ``value_and_grad`` take ``per_block``, which maps the (z, y) of a block of rows, or
+    (u, s) with s = 1 − 2y and u = s·z when ``hard`` (every label is 0 or 1), to the
+    block's per-sample loss and δ (None for the one not asked for), and reduce them.
+    """
+
+    def __init__(self, w, b, X, y=None, reduction="mean", labels=None):
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"unknown reduction {reduction!r}; use one of {REDUCTIONS}")
+        w, X = np.asarray(w), np.asarray(X)
+        for name, array in (("w", w), ("X", X)):
+            if array.dtype.kind not in "biuf":
+                raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
+        self.dtype = np.float32 if np.result_type(w, X) == np.float32 else np.float64
+        self.reduction, self.x_shape, self.single = reduction, X.shape, X.ndim == 1
+        self.w = w.astype(self.dtype, copy=False)
+        self.X = X.astype(self.dtype, copy=False)
+        self.b = _scalar(b, "b", self.dtype)
+        self._check_shapes()
+        self.m = 1 if self.single else self.X.shape[0]
+        self.hard = False
+        self.y = None if y is None else self._labels(y, *labels)
+
+    def _check_shapes(self):
+        if self.w.ndim != 1:
+            raise ValueError(f"w must have shape (n,), got {self.w.shape}")
+        if self.X.ndim not in (1, 2):
+            raise ValueError(f"X must have shape (m, n) or (n,), got {self.x_shape}")
+        if self.X.shape[-1] != self.w.shape[0]:
+            raise ValueError(
+                f"X has {self.X.shape[-1]} features per sample but w has {self.w.shape[0]}: "
+                f"X.shape={self.x_shape}, w.shape={self.w.shape}"
+            )
+
+    def _labels(self, y, low, high, allowed):
+        y = np.asarray(y)
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"y must be numeric, got dtype {y.dtype}")
+        if self.single and y.ndim == 0:
+            label = float(y)
+            if not (low <= label <= high and math.isfinite(label)):
+                raise ValueError(f"labels must lie in {allowed}; y = {label!r}")
+            return label
+        if self.m == 0:
+            raise ValueError(f"X has no samples (X.shape={self.x_shape}); a loss needs one")
+        expected = () if self.single else (self.m,)
+        if y.shape != expected:
+            raise ValueError(
+                f"y must have shape {expected} to match X.shape={self.x_shape}, "
+                f"got y.shape={y.shape}"
+            )
+        y = y.astype(self.dtype, copy=False)
+        smallest, largest = y.min(), y.max()
+        if not (low <= smallest and largest <= high and np.isfinite(smallest - largest)):
+            inside = (y >= low) & (y <= high) & np.isfinite(y)
+            bad = np.flatnonzero(~inside)[0] if y.ndim else 0
+            raise ValueError(f"labels must lie in {allowed}; y[{bad}] = {y.reshape(-1)[bad]!r}")
+        self.hard = not self.single and bool(np.all((y == 0) | (y == 1)))
+        return y
+
+    def _z(self, X, product=np.matmul):
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below, with the culprit
+            z = product(X, self.w)
+            z += self.b
+        # A finite sum means every entry is finite (inf and nan propagate): one pass.
+        if not np.isfinite(np.add.reduce(z)) and not np.isfinite(z).all():
+            self._explain_non_finite()
+        return z
+
+    def _explain_non_finite(self):
+        if not np.all(np.isfinite(self.w)):
+            raise ValueError(f"w has a non-finite value at index {_first_bad(self.w)}")
+        if not np.isfinite(self.b):
+            raise ValueError(f"b is not finite: {self.b!r}")
+        X = self.X.reshape(1, -1) if self.single else self.X
+        rows = ~np.all(np.isfinite(X), axis=1)
+        if rows.any():
+            raise ValueError(f"X has a non-finite value in row {int(np.flatnonzero(rows)[0])}")
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = X @ self.w + self.b
+        raise ValueError(
+            f"z = X @ w + b overflows at row {_first_bad(z)}: the inputs are finite but too "
+            "large; rescale X or w"
+        )
+
+    # --- one sample, on Python floats ---------------------------------------------------
+
+    def scalars(self):
+        z = float(self.X @ self.w) + float(self.b)
+        if not math.isfinite(z):
+            self._explain_non_finite()
+        return z, self.y
+
+    def single_loss(self, loss):
+        return self.dtype(loss)
+
+    def single_grad(self, delta):
+        delta = self.dtype(delta)
+        return delta * self.X, delta
+
+    # --- many samples, block by block ---------------------------------------------------
+
+    def all_z(self):
+        return self._z(self.X)
+
+    def per_sample(self, values):
+        return values[()] if self.single else values
+
+    def loss(self, per_block, hard=False):
+        return self._reduce(per_block, hard)[0]
+
+    def grad(self, per_block, hard=False):
+        return self._reduce(per_block, hard)[1:]
+
+    def value_and_grad(self, per_block, hard=False):
+        return self._reduce(per_block, hard)
+
+    def _reduce(self, per_block, hard):
+        """(loss, dw, db) of every row, reduced; None for what ``per_block`` left out."""
+        if self.reduction == "none":
+            loss, delta = per_block(*self._arguments(self._z(self.X), self.y, hard))
+            return loss, None if delta is None else delta[:, None] * self.X, delta
+        rows = max(1, BLOCK_BYTES // max(1, self.X.shape[1] * self.X.itemsize))
+        starts = range(0, self.m, rows)
+        stripes = min(len(starts), STRIPES)
+        # Blocks of a C-contiguous X are contiguous; of any other layout, BLAS does better.
+        threaded = (THREADS > 1 and len(starts) >= MIN_SHARED_BLOCKS
+                    and self.X.flags.c_contiguous)
+        if threaded:  # NumPy's own loops: a multithreaded BLAS would compete with the workers
+            times_w = functools.partial(np.einsum, "ij,j->i")
+            weighted_sum = functools.partial(np.einsum, "i,ij->j")
+        else:
+            times_w = weighted_sum = np.matmul
+        # Row k holds stripe k's sums: loss, δ (that is db) and δ·X (dw).
+        sums = np.zeros((stripes, 2 + self.X.shape[1]), self.dtype)
+
+        def add_stripe(k):
+            total = sums[k]
+            for start in starts[len(starts) * k // stripes:len(starts) * (k + 1) // stripes]:
+                X, y = self.X[start:start + rows], self.y[start:start + rows]
+                loss, delta = per_block(*self._arguments(self._z(X, times_w), y, hard))
+                if loss is not None:
+                    total[0] += loss.sum()
+                if delta is not None:
+                    total[1] += delta.sum()
+                    total[2:] += weighted_sum(delta, X)
+
+        _each(add_stripe, range(stripes), threaded)
+        total = sums.sum(axis=0)
+        if self.reduction == "mean":
+            total /= self.m
+        return total[0], total[2:], total[1]
+
+    @staticmethod
+    def _arguments(z, y, hard):
+        """The block function's arguments: (z, y), or (u, s) with s = 1 − 2y and
+        u = s·z, computed into new buffers and into z (which the caller made)."""
+        if not hard:
+            return z, y
+        s = np.multiply(y, -2)
+        s += 1
+        z *= s
+        return z, s
+
+
+def _each(function, items, threaded):
+    """Call ``function`` on every item: in the calling thread, or ``threaded`` shared
+    among ``THREADS`` worker threads, each under the caller's floating-point error
+    settings; the first error is raised."""
+    if not threaded:
+        for item in items:
+            function(item)
+        return
+    settings = np.geterr()
+
+    def under_settings(item):
+        with np.errstate(**settings):
+            function(item)
+
+    futures = [_pool().submit(under_settings, item) for item in items]
+    try:
+        for future in futures:
+            future.result()
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+_POOL = {}
+"""The worker threads of this process: {THREADS: ThreadPoolExecutor}, made on first use."""
+_POOL_LOCK = threading.Lock()
+
+
+def _pool():
+    with _POOL_LOCK:
+        if THREADS not in _POOL:  # first use, or THREADS was changed
+            for pool in _POOL.values():
+                pool.shutdown(wait=False)
+            _POOL.clear()
+            _POOL[THREADS] = ThreadPoolExecutor(THREADS, thread_name_prefix="derive")
+        return _POOL[THREADS]
+
+
+def _forget_threads():
+    """In a forked child, which has none of its parent's threads: not the workers, nor
+    one that may have held the lock."""
+    global _POOL_LOCK
+    _POOL_LOCK = threading.Lock()
+    _POOL.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_threads)
+
+
+def _scalar(value, name, dtype):
+    array = np.asarray(value)
+    if array.ndim != 0 or array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a real scalar, got {value!r}")
+    return array.astype(dtype)[()]
+
+
+def _first_bad(array):
+    """Index of the first non-finite entry: an int for 1-D arrays, else a tuple."""
+    flat = int(np.flatnonzero(~np.isfinite(array.ravel()))[0])
+    if array.ndim == 1:
+        return flat
+    return tuple(int(i) for i in np.unravel_index(flat, array.shape))

@@ -1,0 +1,373 @@
+"""derive.codegen.runtime, the fixed code of every generated module, tested where it is
+written; and the pasting of its pieces into the generated modules (derive.codegen.paste).
+
+The block functions here are small stand-ins for the generated ones: ``squares`` maps
+the (z, y) of a block to the per-sample loss (z − y)²/2 and δ = z − y.
+"""
+
+import ast
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import warnings
+
+import jinja2
+import numpy as np
+import pytest
+
+from derive.codegen import runtime as rt
+from derive.codegen.context import TEMPLATE
+from derive.codegen.paste import RUNTIME, pasted, pieces
+from derive.engine.stable import HELPERS
+from derive.render import LATEX_DELIMITERS, environment, templates_folder
+
+LABELS = (0, 1, "[0, 1]")
+
+
+def squares(z, y):
+    delta = z - y
+    return delta * delta / 2, delta
+
+
+def squares_of_hard_labels(u, s):
+    """``squares`` from the hard-label arguments u = s·z, s = 1 − 2y (so z = s·u)."""
+    return squares(s * u, (1 - s) / 2)
+
+
+def make_batch(w=(1.0, 2.0), b=0.5, X=None, y=(0, 1, 1, 0), reduction="mean"):
+    X = np.arange(8.0).reshape(4, 2) / 10 if X is None else X
+    return rt._Batch(w, b, X, y, reduction, LABELS)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 3 rows of 2 float64 features, so that a few rows make many blocks."""
+    monkeypatch.setattr(rt, "BLOCK_BYTES", 3 * 2 * 8)
+
+
+# --- input checking ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"w": [[1.0, 2.0]]}, r"w must have shape \(n,\), got \(1, 2\)"),
+    ({"w": ["a", "b"]}, r"w must be numeric, got dtype <U1"),
+    ({"X": np.ones((4, 3))}, r"X has 3 features per sample but w has 2: X.shape=\(4, 3\)"),
+    ({"X": np.ones((2, 2, 2))}, r"X must have shape \(m, n\) or \(n,\), got \(2, 2, 2\)"),
+    ({"b": [1.0]}, r"b must be a real scalar, got \[1.0\]"),
+    ({"reduction": "avg"}, r"unknown reduction 'avg'; use one of \('mean', 'sum', 'none'\)"),
+    ({"y": np.zeros(3)}, r"y must have shape \(4,\) to match X.shape=\(4, 2\), got y.shape=\(3,\)"),
+    ({"y": [0, 1, 1.5, 0]}, r"labels must lie in \[0, 1\]; y\[2\] = .*1\.5"),
+    ({"y": [0, np.nan, 0, 0]}, r"labels must lie in \[0, 1\]; y\[1\] = .*nan"),
+    ({"y": ["a"] * 4}, r"y must be numeric, got dtype <U1"),
+    ({"X": np.ones((0, 2)), "y": np.zeros(0)}, r"X has no samples \(X.shape=\(0, 2\)\)"),
+    ({"X": np.ones(2), "y": 2.0}, r"labels must lie in \[0, 1\]; y = 2.0"),
+])
+def test_bad_input_is_named_in_the_message(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        make_batch(**arguments)
+
+
+@pytest.mark.parametrize("X, w, b, message", [
+    ([[0.0, 1.0], [1.0, 2.0], [np.inf, 0.0], [np.nan, 0.0]], [1.0, 1.0], 0.0,
+     r"X has a non-finite value in row 2"),
+    ([[0.0, 1.0], [1.0, 2.0], [1.0, 1.0]], [1.0, np.nan], 0.0, r"w has a non-finite value at index 1"),
+    ([[0.0, 1.0], [1.0, 2.0], [1.0, 1.0]], [1.0, 1.0], np.inf, r"b is not finite"),
+    ([[0.0, 1.0], [1.0, 2.0], [1e308, 1e308]], [10.0, 10.0], 0.0,
+     r"z = X @ w \+ b overflows at row 2: the inputs are finite but too large"),
+])
+def test_a_non_finite_z_is_explained_with_its_culprit(X, w, b, message):
+    batch = rt._Batch(w, b, X)
+    with pytest.raises(ValueError, match=message):
+        batch.all_z()
+
+
+def test_a_single_sample_with_a_non_finite_feature_names_it():
+    batch = make_batch(X=np.array([1.0, np.inf]), y=1.0)
+    with pytest.raises(ValueError, match=r"X has a non-finite value in row 0"):
+        batch.scalars()
+
+
+def test_float_array_keeps_float32_and_names_a_bad_entry():
+    assert rt._float_array(np.ones(2, np.float32), "z").dtype == np.float32
+    assert rt._float_array([1, 2], "z").dtype == np.float64
+    with pytest.raises(ValueError, match=r"z must be numeric, got dtype <U1"):
+        rt._float_array(["a"], "z")
+    with pytest.raises(ValueError, match=r"z has a non-finite value at index 2"):
+        rt._float_array([0.0, 1.0, np.nan], "z")
+    with pytest.raises(ValueError, match=r"z has a non-finite value at index \(1, 0\)"):
+        rt._float_array([[0.0, 1.0], [-np.inf, 1.0]], "z")
+
+
+def test_scalar_is_converted_to_the_computation_dtype():
+    value = rt._scalar(2, "b", np.float32)
+    assert value == 2 and value.dtype == np.float32
+    for bad in ([1.0, 2.0], "1"):
+        with pytest.raises(ValueError, match="b must be a real scalar"):
+            rt._scalar(bad, "b", np.float64)
+
+
+def test_float32_inputs_are_computed_in_float32():
+    batch = make_batch(w=np.ones(2, np.float32), X=np.ones((4, 2), np.float32))
+    loss, dw, db = batch.value_and_grad(squares)
+    assert batch.dtype is np.float32
+    assert loss.dtype == dw.dtype == db.dtype == np.float32
+
+
+# --- reductions ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("labels", ["hard", "soft"])
+def test_reductions_of_the_block_results(labels, small_blocks):
+    """Blocks of 3 rows over 100 rows: more blocks than STRIPES, the last one short;
+    "none" gives the per-sample values, "sum" and "mean" their sums and averages."""
+    rng = np.random.default_rng(3)
+    X, w, b = rng.normal(size=(100, 2)), rng.normal(size=2), 0.25
+    y = rng.integers(0, 2, 100).astype(float) if labels == "hard" else rng.random(100)
+    loss, delta = squares(X @ w + b, y)
+    per_block, hard = ((squares_of_hard_labels, True) if labels == "hard"
+                       else (squares, False))
+    batch = make_batch(w, b, X, y, "none")
+    assert batch.hard == (labels == "hard")
+    each, dw_each, db_each = batch.value_and_grad(per_block, hard)
+    np.testing.assert_allclose(each, loss, rtol=1e-14)
+    np.testing.assert_allclose(dw_each, delta[:, None] * X, rtol=1e-14)
+    np.testing.assert_allclose(db_each, delta, rtol=1e-14)
+    for reduction, reduce in (("sum", np.sum), ("mean", np.mean)):
+        batch = make_batch(w, b, X, y, reduction)
+        total, dw, db = batch.value_and_grad(per_block, hard)
+        np.testing.assert_allclose(total, reduce(loss), rtol=1e-13)
+        np.testing.assert_allclose(dw, reduce(delta[:, None] * X, axis=0), rtol=1e-13)
+        np.testing.assert_allclose(db, reduce(delta), rtol=1e-13)
+        assert batch.loss(per_block, hard) == total
+        np.testing.assert_array_equal(np.concatenate(batch.grad(per_block, hard), axis=None),
+                                      np.concatenate((dw, db), axis=None))
+
+
+def test_a_block_function_may_leave_out_the_loss_or_delta(small_blocks):
+    X, y = np.ones((7, 2)), np.zeros(7)
+    loss_only = make_batch(X=X, y=y, reduction="none").value_and_grad(
+        lambda z, y: (z - y, None))
+    assert loss_only[1] is None and loss_only[2] is None
+    dw, db = make_batch(X=X, y=y, reduction="sum").grad(lambda z, y: (None, z - y))
+    np.testing.assert_allclose(dw, [7 * 3.5, 7 * 3.5])
+    np.testing.assert_allclose(db, 7 * 3.5)
+
+
+def test_a_single_sample_is_reduced_to_nothing():
+    batch = make_batch(X=np.array([1.0, 2.0]), y=1.0, reduction="mean")
+    z, y = batch.scalars()
+    assert (z, y) == (5.5, 1.0)
+    dw, db = batch.single_grad(2.0)
+    np.testing.assert_array_equal(dw, [2.0, 4.0])
+    assert db == 2.0 and batch.single_loss(3.0) == 3.0
+
+
+# --- worker threads ------------------------------------------------------------------
+
+
+def test_worker_threads_give_the_sums_of_the_calling_thread(monkeypatch, small_blocks):
+    """The workers add the same stripes in the same order whatever their number, so
+    2 and 3 threads agree to the bit; the calling thread's BLAS products round
+    differently, so THREADS = 1 agrees to rounding."""
+    monkeypatch.setattr(rt, "MIN_SHARED_BLOCKS", 2)
+    rng = np.random.default_rng(4)
+    X, w, y = rng.normal(size=(203, 2)), rng.normal(size=2), rng.random(203)
+    results, threads_used = {}, {}
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(rt, "THREADS", threads)
+        names = set()
+
+        def recording(z, y, names=names):
+            names.add(threading.current_thread().name)
+            return squares(z, y)
+
+        results[threads] = np.hstack(make_batch(w, 0.1, X, y).value_and_grad(recording))
+        threads_used[threads] = names
+    assert threads_used[1] == {threading.current_thread().name}
+    assert all(name.startswith("derive") for name in threads_used[2] | threads_used[3])
+    np.testing.assert_array_equal(results[2], results[3])
+    np.testing.assert_allclose(results[1], results[2], rtol=1e-13)
+    loss, delta = squares(X @ w + 0.1, y)
+    np.testing.assert_allclose(results[1], [loss.mean(), *(delta @ X) / 203, delta.mean()],
+                               rtol=1e-13)
+
+
+def test_each_raises_the_first_error_of_a_worker(monkeypatch):
+    monkeypatch.setattr(rt, "THREADS", 2)
+
+    def fail_on_three(item):
+        if item == 3:
+            raise KeyError(f"item {item}")
+
+    with pytest.raises(KeyError, match="item 3"):
+        rt._each(fail_on_three, range(8), threaded=True)
+
+
+def test_workers_compute_under_the_callers_floating_point_settings(monkeypatch):
+    monkeypatch.setattr(rt, "THREADS", 2)
+
+    def overflow(item):
+        np.exp(np.full(2, 1000.0))
+
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        rt._each(overflow, range(4), threaded=True)
+    with np.errstate(over="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rt._each(overflow, range(4), threaded=True)
+
+
+def test_the_pool_is_made_once_per_thread_count(monkeypatch):
+    monkeypatch.setattr(rt, "THREADS", 2)
+    pool = rt._pool()
+    assert rt._pool() is pool and pool._max_workers == 2
+    monkeypatch.setattr(rt, "THREADS", 3)
+    other = rt._pool()
+    assert other is not pool and other._max_workers == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this platform")
+def test_a_forked_child_makes_its_own_worker_threads(monkeypatch, small_blocks):
+    monkeypatch.setattr(rt, "THREADS", 2)
+    monkeypatch.setattr(rt, "MIN_SHARED_BLOCKS", 2)
+    X, y = np.ones((30, 2)), np.zeros(30)
+    expected = make_batch(X=X, y=y).value_and_grad(squares)
+    pool = rt._pool()
+    with warnings.catch_warnings():  # Python 3.12+ warns about forking with threads
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            fresh = rt._pool() is not pool
+            same = np.array_equal(np.hstack(make_batch(X=X, y=y).value_and_grad(squares)),
+                                  np.hstack(expected))
+            os._exit(0 if fresh and same else 1)
+        finally:
+            os._exit(2)
+    deadline = time.monotonic() + 60  # a child left with its parent's dead pool hangs
+    while (finished := os.waitpid(child, os.WNOHANG))[0] == 0:
+        if time.monotonic() > deadline:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+            pytest.fail("the forked child hung on its parent's worker threads")
+        time.sleep(0.01)
+    assert os.waitstatus_to_exitcode(finished[1]) == 0
+
+
+# --- the pieces only some modules carry ------------------------------------------------
+
+
+def test_finite_turns_a_result_beyond_the_float_range_into_a_value_error():
+    @rt._finite
+    def exp_sum(w, b, X, y, reduction="mean"):
+        return np.exp(rt._Batch(w, b, X).all_z()).sum()
+
+    assert exp_sum.__name__ == "exp_sum"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert exp_sum([1.0], 0.0, [[1.0]], None) == pytest.approx(np.e)
+        with pytest.raises(ValueError, match=r"exp_sum: the result is not finite in float64: "
+                                             r".*\(the largest \|z\| is 800, at row 1\)"):
+            exp_sum([1.0], 0.0, [[1.0], [800.0], [-2.0]], None)
+
+
+def test_log1p_ratio_is_its_limit_1_where_t_underflowed():
+    t = np.array([0.0, 1e-300, 1e-8, 0.5, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ratio = rt._log1p_ratio(t)
+    np.testing.assert_allclose(ratio, [1, 1, 1 - 5e-9, 2 * np.log1p(0.5), np.log(2)],
+                               rtol=1e-15)
+
+
+def test_runtime_passes_ruff():
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(RUNTIME)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- pasting -------------------------------------------------------------------------
+
+SOURCE = '''"""A module."""
+
+import functools
+import os
+
+LIMIT = 3
+"""The limit."""
+OTHER: int = 4
+
+
+@functools.cache
+def cached():
+    return LIMIT
+
+
+# not pasted: a comment between pieces
+class Thing:
+    pass
+
+
+def hook():
+    pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=hook)
+'''
+
+
+def test_pieces_are_the_exact_source_of_each_definition():
+    found = pieces(SOURCE)
+    assert list(found) == ["imports", "LIMIT", "OTHER", "cached", "Thing", "hook"]
+    assert found["imports"].text == "import functools\nimport os"
+    assert found["LIMIT"].text == 'LIMIT = 3\n"""The limit."""'
+    assert found["cached"].text.startswith("@functools.cache\ndef cached():")
+    assert found["Thing"].text == "class Thing:\n    pass"
+    assert found["hook"].text.endswith("    os.register_at_fork(after_in_child=hook)")
+    assert [piece.definition for piece in found.values()] == [False] * 3 + [True] * 3
+
+
+def test_pasted_pieces_are_laid_out_as_pep_8_lays_out_top_level_code():
+    assert pasted(SOURCE, ["OTHER", "LIMIT", "Thing"]) == (
+        'OTHER: int = 4\nLIMIT = 3\n"""The limit."""\n\n\nclass Thing:\n    pass')
+
+
+@pytest.mark.parametrize("source, message", [
+    ("X = 1\nX = 2\n", "line 2: X is defined twice"),
+    ("X = 1\nimport os\n", "line 2: imports must come before every definition"),
+    ("print(1)\nX = 1\n", "line 1: a statement before any definition"),
+])
+def test_a_source_that_is_not_made_of_pieces_is_refused(source, message):
+    with pytest.raises(ValueError, match=message):
+        pieces(source)
+
+
+def test_a_missing_piece_is_an_error_that_names_it():
+    with pytest.raises(LookupError, match="no top-level definition named nothing"):
+        pasted(SOURCE, ["LIMIT", "nothing"])
+
+
+def test_every_line_of_the_runtime_is_in_a_piece():
+    """A top-level comment of runtime.py would silently not be pasted."""
+    source = RUNTIME.read_text(encoding="utf-8")
+    docstring_end = ast.parse(source).body[0].end_lineno
+    body = source.splitlines()[docstring_end:]
+    pasted_lines = "\n".join(piece.text for piece in pieces(source).values()).splitlines()
+    assert [line for line in body if line.strip()] == \
+        [line for line in pasted_lines if line.strip()]
+
+
+def test_the_template_pastes_every_piece_of_the_runtime():
+    """Every piece of runtime.py reaches some generated module: named in the template,
+    or a helper an activation's stable forms may call (pasted where one does)."""
+    source = (templates_folder() / TEMPLATE).read_text(encoding="utf-8")
+    template = environment(**LATEX_DELIMITERS).parse(source)
+    calls = [call for call in template.find_all(jinja2.nodes.Call)
+             if isinstance(call.node, jinja2.nodes.Name) and call.node.name == "runtime"]
+    named = {argument.value for call in calls for argument in call.args
+             if isinstance(argument, jinja2.nodes.Const)}
+    helpers = {helper.code_name for helper in HELPERS}
+    assert named | helpers == set(pieces(RUNTIME.read_text(encoding="utf-8")))
