@@ -177,6 +177,23 @@ def build(out, built, *, pdf=True, say=print, warn=print):
                 break
 
 
+def write_sheet(book, info, variant, output, *, pdf=True, say=print, warn=print):
+    """One sheet: its figure (for the solutions) beside ``output``, then the .tex and,
+    unless ``pdf`` is False, its PDF; an ``output`` ending in .pdf writes only the PDF
+    (and fails without a LaTeX engine)."""
+    output = Path(output)
+    extras = sheet_extras(book)
+    source = sheet_source(book, info, variant, extras)
+    figures = draw_figure(extras, output.parent, say, warn) if variant == "solutions" else []
+    if output.suffix == ".pdf":
+        compile_sheet(source, output, figures, required=True, say=say, warn=warn)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    say(f"wrote {write_atomically(output, source)}")
+    if pdf:
+        compile_sheet(source, output.with_suffix(".pdf"), figures, say=say, warn=warn)
+
+
 def draw_figure(extras, folder, say=print, warn=print):
     """Draw the saturation figure into ``folder`` when the sheet has one; the files to
     give LaTeX (none when matplotlib is missing: the sheet then says it was skipped)."""

@@ -282,15 +282,7 @@ def _code(arguments):
 
 
 def _sheet(arguments):
-    from derive.build import (
-        BuildFailed,
-        compile_sheet,
-        draw_figure,
-        file_names,
-        sheet_extras,
-        sheet_source,
-        write_atomically,
-    )
+    from derive.build import BuildFailed, file_names, write_sheet
 
     info = _info("sheet", arguments)
     if arguments.output is not None and arguments.output.is_dir():
@@ -298,19 +290,9 @@ def _sheet(arguments):
     model = _model("sheet", arguments.activation, arguments.loss)
     book = _verified("sheet", model)
     output = arguments.output or DEFAULT_OUT / file_names(model)[arguments.variant]
-    extras = sheet_extras(book)
-    source = sheet_source(book, info, arguments.variant, extras)
-    warn = _warner("sheet")
-    figures = (draw_figure(extras, output.parent, warn=warn)
-               if arguments.variant == "solutions" else [])
     try:
-        if output.suffix == ".pdf":
-            compile_sheet(source, output, figures, required=True, warn=warn)
-            return OK
-        output.parent.mkdir(parents=True, exist_ok=True)
-        print(f"wrote {write_atomically(output, source)}")
-        if not arguments.no_pdf:
-            compile_sheet(source, output.with_suffix(".pdf"), figures, warn=warn)
+        write_sheet(book, info, arguments.variant, output, pdf=not arguments.no_pdf,
+                    warn=_warner("sheet"))
     except BuildFailed as error:
         _fail("sheet", error)
     return OK
