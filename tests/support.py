@@ -6,6 +6,10 @@ reference of a loss, errors measured in ULPs, and every registry pair built once
 
 import functools
 import importlib.util
+import os
+import signal
+import time
+import warnings
 from pathlib import Path
 
 import mpmath
@@ -91,3 +95,28 @@ def ulps(got, expected, dtype):
     tiny = float(np.finfo(dtype).tiny)
     scale = float(np.spacing(dtype(max(abs(float(expected)), tiny))))
     return float(abs(mpmath.mpf(float(got)) - expected)) / scale
+
+
+# --- a forked child ----------------------------------------------------------------------
+
+
+def holds_in_forked_child(check, timeout=60):
+    """Whether ``check()`` returns True in a forked child of this process, which must
+    finish within ``timeout`` seconds (a child left with its parent's worker threads,
+    or a lock one of them held, would hang)."""
+    with warnings.catch_warnings():  # Python 3.12+ warns about forking with threads
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            os._exit(0 if check() else 1)
+        finally:
+            os._exit(2)
+    deadline = time.monotonic() + timeout
+    while (finished := os.waitpid(child, os.WNOHANG))[0] == 0:
+        if time.monotonic() > deadline:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+            raise AssertionError("the forked child hung on its parent's worker threads")
+        time.sleep(0.01)
+    return os.waitstatus_to_exitcode(finished[1]) == 0

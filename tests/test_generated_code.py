@@ -8,20 +8,25 @@ SymPy's derivative of that expression with respect to z.
 
 import math
 import os
-import signal
 import subprocess
 import sys
-import time
 import warnings
 
 import mpmath
 import numpy as np
 import pytest
+from support import (
+    GENERATED,
+    Reference,
+    holds_in_forked_child,
+    load_generated,
+    relative_error,
+    ulps,
+)
 from sympy import exp, simplify
 
 from derive.engine.registry import LOSSES
 from derive.engine.symbols import a, y, z
-from support import GENERATED, Reference, load_generated, relative_error, ulps
 
 lr = load_generated()
 LOSS_NAMES = ("se", "ce")
@@ -287,24 +292,11 @@ def test_the_worker_threads_are_made_once_and_forgotten_in_a_forked_child(monkey
     assert lr._pool() is pool
     if not hasattr(os, "fork"):
         return
-    with warnings.catch_warnings():  # Python 3.12+ warns about forking with threads
-        warnings.simplefilter("ignore", DeprecationWarning)
-        child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        try:
-            fresh = lr._pool() is not pool
-            result = lr.grad_ce(np.ones(3), 0.0, X, y)
-            os._exit(0 if fresh and np.isfinite(result[1]) else 1)
-        finally:
-            os._exit(2)
-    deadline = time.monotonic() + 60  # a child left with its parent's dead pool hangs
-    while (finished := os.waitpid(child, os.WNOHANG))[0] == 0:
-        if time.monotonic() > deadline:
-            os.kill(child, signal.SIGKILL)
-            os.waitpid(child, 0)
-            pytest.fail("the forked child hung on its parent's worker threads")
-        time.sleep(0.01)
-    assert os.waitstatus_to_exitcode(finished[1]) == 0
+
+    def fresh_pool_finite_result():
+        return lr._pool() is not pool and np.isfinite(lr.grad_ce(np.ones(3), 0.0, X, y)[1])
+
+    assert holds_in_forked_child(fresh_pool_finite_result)
 
 
 def test_only_calls_of_enough_blocks_go_to_the_worker_threads(monkeypatch):

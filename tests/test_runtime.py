@@ -7,16 +7,15 @@ the (z, y) of a block to the per-sample loss (z − y)²/2 and δ = z − y.
 
 import ast
 import os
-import signal
 import subprocess
 import sys
 import threading
-import time
 import warnings
 
 import jinja2
 import numpy as np
 import pytest
+from support import holds_in_forked_child
 
 from derive.codegen import runtime as rt
 from derive.codegen.context import TEMPLATE
@@ -235,25 +234,13 @@ def test_a_forked_child_makes_its_own_worker_threads(monkeypatch, small_blocks):
     X, y = np.ones((30, 2)), np.zeros(30)
     expected = make_batch(X=X, y=y).value_and_grad(squares)
     pool = rt._pool()
-    with warnings.catch_warnings():  # Python 3.12+ warns about forking with threads
-        warnings.simplefilter("ignore", DeprecationWarning)
-        child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        try:
-            fresh = rt._pool() is not pool
-            same = np.array_equal(np.hstack(make_batch(X=X, y=y).value_and_grad(squares)),
-                                  np.hstack(expected))
-            os._exit(0 if fresh and same else 1)
-        finally:
-            os._exit(2)
-    deadline = time.monotonic() + 60  # a child left with its parent's dead pool hangs
-    while (finished := os.waitpid(child, os.WNOHANG))[0] == 0:
-        if time.monotonic() > deadline:
-            os.kill(child, signal.SIGKILL)
-            os.waitpid(child, 0)
-            pytest.fail("the forked child hung on its parent's worker threads")
-        time.sleep(0.01)
-    assert os.waitstatus_to_exitcode(finished[1]) == 0
+
+    def fresh_pool_same_result():
+        same = np.array_equal(np.hstack(make_batch(X=X, y=y).value_and_grad(squares)),
+                              np.hstack(expected))
+        return rt._pool() is not pool and same
+
+    assert holds_in_forked_child(fresh_pool_same_result)
 
 
 # --- the pieces only some modules carry ------------------------------------------------
