@@ -2,21 +2,22 @@
 
 For a chosen neuron the build verifies every derivation (``derive_all``), renders the
 record, the generated module and both sheets as texts (``artefacts``: nothing touches
-the disk), then ``build`` writes them into a folder atomically (a temporary file in the
-same folder, then ``os.replace``, so a failed build never leaves a half-written file),
-draws the saturation figure and compiles the PDFs. Without a choice the build is the
-project's golden set: the note's model at the top of the folder and every valid
-(activation, loss) pair under ``pairs/``. ``--check`` compares the texts with a folder
-and returns unified diffs instead of writing.
+the disk), then ``build`` writes them into a folder, draws the saturation figure and
+compiles the PDFs. Without a choice the build is the project's golden set: the note's
+model at the top of the folder and every valid (activation, loss) pair under
+``pairs/``. ``--check`` compares the texts with a folder and returns unified diffs
+instead of writing.
 
 The sheet never runs generated code: the build loads the module it rendered, computes
 the figure's data with it and hands the data to the sheet (``SheetExtras``).
+
+Every file (texts, PNG, PDFs) is written whole by ``derive.files``: via its own
+temporary beside it, renamed over it, with the mode ``open(path, "w")`` would give; a
+failure removes the temporaries and raises ``WriteFailed`` naming file and reason.
 """
 
 import difflib
 import functools
-import os
-import tempfile
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,13 @@ from derive.engine.derivations import derive_all
 from derive.engine.links import canonical_links
 from derive.engine.model import Model
 from derive.engine.registry import ACTIVATIONS, LOSSES, default_losses, valid_pairs
+from derive.files import (
+    Artefact,
+    make_folder,
+    publish,
+    write,
+    write_atomically,
+)
 from derive.printing.record import as_json
 from derive.render import render
 from derive.sheet.context import (
@@ -67,14 +75,6 @@ def file_names(model):
     record = "derivations.json" if base == DEFAULT_STEM else f"{base}_derivations.json"
     sheets = {variant: name.format(stem=base) for variant, name in SHEET_FILES.items()}
     return {"record": record, "code": f"{base}.py", **sheets}
-
-
-@dataclass(frozen=True)
-class Artefact:
-    """One output file: its path inside the output folder and its full text."""
-
-    name: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -163,9 +163,8 @@ def build(out, built, *, pdf=True, say=print, warn=print):
     """Write every model's files into ``out``, then the figure, then the PDFs of the
     top-level sheets. ``say`` reports each file written; ``warn`` what was skipped."""
     out = Path(out)
-    for model_files in built:
-        for path in write(out, model_files.files):
-            say(f"wrote {path}")
+    for path in write(out, [artefact for model_files in built for artefact in model_files.files]):
+        say(f"wrote {path}")
     top = built[0]
     figures = draw_figure(top.extras, out, say, warn)
     if pdf:
@@ -188,7 +187,6 @@ def write_sheet(book, info, variant, output, *, pdf=True, say=print, warn=print)
     if output.suffix == ".pdf":
         compile_sheet(source, output, figures, required=True, say=say, warn=warn)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
     say(f"wrote {write_atomically(output, source)}")
     if pdf:
         compile_sheet(source, output.with_suffix(".pdf"), figures, say=say, warn=warn)
@@ -200,8 +198,8 @@ def draw_figure(extras, folder, say=print, warn=print):
     if extras.saturation is None:
         return []
     path = Path(folder) / extras.figure
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not plot(extras.saturation, path):
+    make_folder(path.parent)
+    if publish(path, functools.partial(plot, extras.saturation)) is None:
         warn("matplotlib is not installed, so the saturation figure was skipped (the "
              "sheet says so); pip install matplotlib to draw it")
         return []
@@ -217,39 +215,13 @@ def compile_sheet(source, pdf, figures=(), *, required=False, say=print, warn=pr
             raise BuildFailed(INSTALL_HINT)
         warn(INSTALL_HINT)
         return False
+    make_folder(Path(pdf).parent)
     try:
-        compile_pdf(source, pdf, resources=figures)
+        publish(pdf, lambda temporary: compile_pdf(source, temporary, resources=figures))
     except LatexError as error:
         raise BuildFailed(str(error)) from None
     say(f"wrote {pdf}")
     return True
-
-
-def write(folder, files):
-    """Write each artefact into ``folder`` atomically; return the paths written."""
-    folder = Path(folder)
-    written = []
-    for artefact in files:
-        path = folder / artefact.name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        written.append(write_atomically(path, artefact.text))
-    return written
-
-
-def write_atomically(path, text):
-    """Replace ``path`` with ``text`` in one step; nothing partial is ever visible."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def stale(folder, built):

@@ -2,16 +2,27 @@
 
 Exit status: 0 when everything holds, 1 when a check failed (a step does not hold,
 ``--check`` found stale files, LaTeX reported an error), 2 for a usage error (a bad
-option, an unreadable configuration file).
+option, an unreadable configuration file, an output path through a file), 3 when the
+operating system refused to write a file (permission denied, no space left, a
+read-only file system). Each is reported as one line on standard error, without a
+traceback. A file is never left half-written, nor a temporary left behind: each file
+is either as it was or entirely new, and a build changes no text file unless it can
+write them all (see ``derive.build``).
 """
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
 from derive import __version__
 
-OK, FAILED, USAGE = 0, 1, 2
+OK, FAILED, USAGE, WRITE_FAILED = 0, 1, 2, 3
+EXIT_STATUS = (
+    "Exit status: 0 when everything holds, 1 when a check failed, 2 for a usage error, "
+    "3 when a file could not be written (permission denied, no space left); no file is "
+    "then left half-written."
+)
 DEFAULT_OUT = Path("generated")
 
 
@@ -41,7 +52,7 @@ def _parser():
         description="Derive the gradients of a neuron symbolically, prove every step, "
         "and emit a solution sheet (LaTeX/PDF) and NumPy gradient code from the same "
         "verified expressions.",
-        epilog="Run 'derive COMMAND --help' for the options of one command.",
+        epilog="Run 'derive COMMAND --help' for the options of one command. " + EXIT_STATUS,
     )
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -73,6 +84,7 @@ def _parser():
         "--check nothing is written: the command fails with a unified diff when a text "
         "file in DIR differs from what would be generated (PDFs and the figure are build "
         "products and are not compared).",
+        epilog=EXIT_STATUS,
     )
     build.add_argument("--out", metavar="DIR", type=Path, default=DEFAULT_OUT,
                        help=f"output folder (default: {DEFAULT_OUT}/)")
@@ -90,6 +102,7 @@ def _parser():
         "sheet (each result as a task, same equation numbers). PATH ending in .pdf "
         "writes only the PDF; otherwise the .tex is written and, unless --no-pdf, "
         "compiled to a PDF next to it.",
+        epilog=EXIT_STATUS,
     )
     sheet.add_argument("--variant", choices=("solutions", "problems"), default="solutions",
                        help="which sheet (default: solutions)")
@@ -131,6 +144,7 @@ def _parser():
         description="Verify every derivation and write the NumPy module with the loss and "
         "gradient functions (the activation and its derivative, predict, loss_*, grad_*, "
         "value_and_grad_*).",
+        epilog=EXIT_STATUS,
     )
     code.add_argument("-o", "--output", metavar="PATH", type=Path, default=None,
                       help="where to write it; '-' for standard output (default: "
@@ -180,6 +194,40 @@ def _sheet_options(parser):
 def _fail(command, message, status=FAILED):
     print(f"derive {command}: {message}", file=sys.stderr)
     raise _Exit(status)
+
+
+@contextlib.contextmanager
+def _writing(command):
+    """Report what stops a command that writes files as one line: a failed stage
+    (exit 1), or the OS refusing to write (exit 3; the message names file and reason)."""
+    from derive.build import BuildFailed
+    from derive.files import WriteFailed
+
+    try:
+        yield
+    except BuildFailed as error:
+        _fail(command, error)
+    except WriteFailed as error:
+        _fail(command, error, WRITE_FAILED)
+
+
+def _refuse_file_in_the_way(command, given, folder):
+    """A usage error (exit 2) when ``folder`` or one above it is an existing file;
+    ``given`` is the option as typed, for the message."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            if not candidate.is_dir():
+                _fail(command, f"{given}: {candidate} exists and is not a folder", USAGE)
+            return
+
+
+def _refuse_folder_as_output(command, output):
+    """``-o PATH`` must name a file whose folder can exist (exit 2 otherwise)."""
+    if output is None or str(output) == "-":
+        return
+    if output.is_dir():
+        _fail(command, f"-o {output} is a folder; give a file path", USAGE)
+    _refuse_file_in_the_way(command, f"-o {output}", output.parent)
 
 
 def _warner(command):
@@ -266,47 +314,43 @@ def _read_text(command, path):
 
 
 def _code(arguments):
-    from derive.build import file_names, python_module, write_atomically
+    from derive.build import file_names, python_module
+    from derive.files import write_atomically
 
     model = _model("code", arguments.activation, arguments.loss)
-    if arguments.output is not None and arguments.output.is_dir():
-        _fail("code", f"-o {arguments.output} is a folder; give a file path", USAGE)
+    _refuse_folder_as_output("code", arguments.output)
     source = python_module(_verified("code", model))
     output = arguments.output or DEFAULT_OUT / file_names(model)["code"]
     if str(output) == "-":
         sys.stdout.write(source)
         return OK
-    output.parent.mkdir(parents=True, exist_ok=True)
-    print(f"wrote {write_atomically(output, source)}")
+    with _writing("code"):
+        print(f"wrote {write_atomically(output, source)}")
     return OK
 
 
 def _sheet(arguments):
-    from derive.build import BuildFailed, file_names, write_sheet
+    from derive.build import file_names, write_sheet
 
     info = _info("sheet", arguments)
-    if arguments.output is not None and arguments.output.is_dir():
-        _fail("sheet", f"-o {arguments.output} is a folder; give a file path", USAGE)
+    _refuse_folder_as_output("sheet", arguments.output)
     model = _model("sheet", arguments.activation, arguments.loss)
     book = _verified("sheet", model)
     output = arguments.output or DEFAULT_OUT / file_names(model)[arguments.variant]
-    try:
+    with _writing("sheet"):
         write_sheet(book, info, arguments.variant, output, pdf=not arguments.no_pdf,
                     warn=_warner("sheet"))
-    except BuildFailed as error:
-        _fail("sheet", error)
     return OK
 
 
 def _build(arguments):
-    from derive.build import BuildFailed, artefacts, build, golden, stale
+    from derive.build import artefacts, build, golden, stale
     from derive.engine.steps import StepError
     from derive.printing.record import summary_line
 
     info = _info("build", arguments)
     out = arguments.out
-    if out.exists() and not out.is_dir():
-        _fail("build", f"--out {out} exists and is not a folder", USAGE)
+    _refuse_file_in_the_way("build", f"--out {out}", out)
     chosen = arguments.activation is not None or arguments.loss is not None
     model = _model("build", arguments.activation, arguments.loss)
     try:
@@ -322,10 +366,8 @@ def _build(arguments):
                   "and commit the result")
         print(f"{out}/ is up to date ({summary}; {len(built)} models)")
         return OK
-    try:
+    with _writing("build"):
         build(out, built, pdf=not arguments.no_pdf, warn=_warner("build"))
-    except BuildFailed as error:
-        _fail("build", error)
     print(summary)
     return OK
 

@@ -36,7 +36,7 @@ def test_readme_sgd_example_trains_to_high_accuracy():
     code = re.search(r"```python\n(.+?)\n```", example, re.DOTALL).group(1)
     assert 15 <= len(code.splitlines()) <= 25
     result = subprocess.run([sys.executable, "-W", "error", "-c", code], cwd=ROOT / "generated",
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     accuracy = float(re.search(r"training accuracy ([\d.]+)%", result.stdout).group(1))
     assert accuracy > 95
@@ -53,6 +53,7 @@ MAY_IMPORT = {
     "check": {"engine", "printing", "check"},
     "render": set(),
     "config": set(),
+    "files": set(),
 }
 """For each stage, the stages it may import (see ARCHITECTURE.md); the rest of the top
 level (build, cli) may import anything."""

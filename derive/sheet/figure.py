@@ -7,10 +7,10 @@ weights of a separating direction, with the wrong sign and a large norm). Everyt
 seeded, so the numbers (and the sheet that quotes them) are the same on every run.
 ``plot(data, path)`` draws both panels as a PNG with matplotlib (a dependency of
 derive; where it is missing all the same, ``plot`` returns False and the sheet says the
-figure was skipped).
+figure was skipped). It writes ``path`` directly and makes no temporary of its own: the
+build hands it a fresh temporary and renames it into place (``derive.files.publish``).
 """
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +71,8 @@ def _train(module, name, X, y, start):
 
 
 def plot(data, path):
-    """Draw both panels into the PNG ``path``; False when matplotlib is missing."""
+    """Draw both panels as a PNG into ``path`` (a file name or a binary stream),
+    written directly; False, and nothing written, when matplotlib is missing."""
     try:
         import matplotlib
 
@@ -92,12 +93,8 @@ def plot(data, path):
     for axes in (left, right):
         axes.legend(frameon=False)
     figure.tight_layout()
-    temporary = f"{path}.tmp.png"
     try:
-        figure.savefig(temporary, metadata={"Software": None})
-        os.replace(temporary, path)
+        figure.savefig(path, format="png", metadata={"Software": None})
     finally:
         pyplot.close(figure)
-        if os.path.exists(temporary):
-            os.remove(temporary)
     return True

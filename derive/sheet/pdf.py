@@ -1,9 +1,13 @@
 """LaTeX to PDF: latexmk (or pdflatex run twice) in a scratch folder.
 
 The engine runs with ``-halt-on-error -interaction=nonstopmode -no-shell-escape``;
-build files never reach the output folder, the PDF is moved there atomically, and
-``SOURCE_DATE_EPOCH``/``FORCE_SOURCE_DATE`` pin the dates so the same .tex gives the
-same PDF bytes. A log with an error or an undefined reference is a failure.
+build files never reach the output folder, and ``SOURCE_DATE_EPOCH``/
+``FORCE_SOURCE_DATE`` pin the dates so the same .tex gives the same PDF bytes. A log
+with an error or an undefined reference is a failure. The PDF is copied to its
+destination only after a successful run, directly and without a temporary of its own:
+the build hands ``compile_pdf`` a fresh temporary beside the final file and renames it
+into place (``derive.files.publish``), so no reader sees half a PDF and two builds into one
+folder never share a file name.
 """
 
 import os
@@ -51,6 +55,7 @@ def compile_pdf(tex, destination, timeout=180, resources=()):
     """Compile the LaTeX source ``tex`` into the PDF ``destination``; return a LatexRun.
 
     ``resources`` are files the source includes (a figure), copied beside it first.
+    ``destination`` is written (overwritten, keeping its mode) only when LaTeX succeeded.
     """
     command = engine()
     if command is None:
@@ -77,9 +82,7 @@ def compile_pdf(tex, destination, timeout=180, resources=()):
         if problems:
             raise LatexError(f"{run[0]} reported problems:\n{_excerpt(log)}")
         destination.parent.mkdir(parents=True, exist_ok=True)
-        staged = destination.with_name(f".{destination.name}.tmp")
-        shutil.copyfile(Path(scratch) / "sheet.pdf", staged)
-        os.replace(staged, destination)
+        shutil.copyfile(Path(scratch) / "sheet.pdf", destination)
         aux = (Path(scratch) / "sheet.aux").read_text(encoding="utf-8", errors="replace")
     return LatexRun(log, aux)
 
