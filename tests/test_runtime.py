@@ -6,6 +6,7 @@ the (z, y) of a block to the per-sample loss (z − y)²/2 and δ = z − y.
 """
 
 import ast
+import math
 import os
 import subprocess
 import sys
@@ -61,26 +62,84 @@ def small_blocks(monkeypatch):
     ({"y": [0, 1, 1.5, 0]}, r"labels must lie in \[0, 1\]; y\[2\] = .*1\.5"),
     ({"y": [0, np.nan, 0, 0]}, r"labels must lie in \[0, 1\]; y\[1\] = .*nan"),
     ({"y": ["a"] * 4}, r"y must be numeric, got dtype <U1"),
+    ({"y": [0, 1j, 0, 0]}, r"y must be numeric, got dtype complex128: use real numbers"),
+    ({"X": np.ones((4, 2), object)}, r"X must be numeric, got dtype object"),
+    ({"y": None}, r"y is required, got None"),
+    ({"w": None}, r"w is required, got None"),
+    ({"X": [[1.0, 2.0], [1.0]]}, r"X is not an array of numbers: setting an array element"),
+    ({"X": np.ma.masked_array(np.ones((4, 2)))}, r"X is a masked array, and masks are not"),
+    ({"y": np.ma.masked_array(np.zeros(4), mask=[0, 1, 0, 0])}, r"y is a masked array"),
+    ({"b": np.ma.masked}, r"b must be a real scalar, got masked"),
+    ({"b": None}, r"b is required, got None"),
+    ({"reduction": None}, r"unknown reduction None"),
+    ({"reduction": ["mean"]}, r"unknown reduction \['mean'\]"),
+    ({"y": [0.0, 1.0, 0.0, -1e308]}, r"labels must lie in \[0, 1\]; y\[3\] = .*-1e\+308"),
     ({"X": np.ones((0, 2)), "y": np.zeros(0)}, r"X has no samples \(X.shape=\(0, 2\)\)"),
     ({"X": np.ones(2), "y": 2.0}, r"labels must lie in \[0, 1\]; y = 2.0"),
 ])
 def test_bad_input_is_named_in_the_message(arguments, message):
-    with pytest.raises(ValueError, match=message):
+    """A ValueError, or a TypeError for a missing argument."""
+    error = TypeError if any(value is None for name, value in arguments.items()
+                             if name != "reduction") else ValueError
+    with pytest.raises(error, match=message):
         make_batch(**arguments)
+
+
+@pytest.mark.parametrize("low, high", [(-np.inf, np.inf), (0, np.inf), (0, 1)])
+def test_labels_at_the_ends_of_the_float_range_are_judged_without_overflow(low, high):
+    """min − max of the labels overflowed to −inf, which read as a bad label, and then
+    no label was bad: IndexError. Now either end is compared on its own."""
+    y = np.array([0.0, 1e308, 1e308, 1.0]) * (1 if low == 0 else [1, 1, -1, 1])
+    if high == 1:
+        with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\]; y\[1\] = .*1e\+308"):
+            rt._Batch([1.0, 2.0], 0.0, np.ones((4, 2)), y, "mean", (low, high, "[0, 1]"))
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batch = rt._Batch([1.0, 2.0], 0.0, np.ones((4, 2)), y, "mean", (low, high, "I"))
+    np.testing.assert_array_equal(batch.y, y)
+
+
+def test_values_beyond_the_range_of_the_computation_are_named():
+    """A longdouble past float64, or a float64 label or b past float32 in a float32 call,
+    would become inf (with a cast warning) and be reported as non-finite."""
+    huge = np.array([[1.0, np.longdouble("1e400")]] * 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"X has a value beyond the float64 range, in "
+                                             r"which this call computes, at index \(0, 1\): "
+                                             r"1e\+400"):
+            make_batch(X=huge)
+        with pytest.raises(ValueError, match=r"y has a value beyond the float32 range.* "
+                                             r"at index 2: 1e\+300"):
+            rt._Batch(np.ones(2, np.float32), 0.0, np.ones((3, 2), np.float32),
+                      [0.0, 1.0, 1e300], "mean", (0, np.inf, "[0, ∞)"))
+        with pytest.raises(ValueError, match=r"b has a value beyond the float32 range"):
+            rt._Batch(np.ones(2, np.float32), 1e300, np.ones((3, 2), np.float32))
+        with pytest.raises(ValueError, match=r"z has a value beyond the float64 range"):
+            rt._float_array(np.longdouble("-1e400"), "z")
+    assert rt._converted(np.array([1e300]), np.float64, "y")[0] == 1e300
+    assert rt._converted(np.array([3.0], np.longdouble), np.float64, "y").dtype == np.float64
 
 
 @pytest.mark.parametrize("X, w, b, message", [
     ([[0.0, 1.0], [1.0, 2.0], [np.inf, 0.0], [np.nan, 0.0]], [1.0, 1.0], 0.0,
      r"X has a non-finite value in row 2"),
     ([[0.0, 1.0], [1.0, 2.0], [1.0, 1.0]], [1.0, np.nan], 0.0, r"w has a non-finite value at index 1"),
+    (np.zeros((0, 2)), [1.0, np.nan], 0.0, r"w has a non-finite value at index 1"),
     ([[0.0, 1.0], [1.0, 2.0], [1.0, 1.0]], [1.0, 1.0], np.inf, r"b is not finite"),
     ([[0.0, 1.0], [1.0, 2.0], [1e308, 1e308]], [10.0, 10.0], 0.0,
      r"z = X @ w \+ b overflows at row 2: the inputs are finite but too large"),
+    ([[1.0], [-1.0]], [np.inf], 0.0, r"w has a non-finite value at index 0"),  # inf − inf
 ])
-def test_a_non_finite_z_is_explained_with_its_culprit(X, w, b, message):
-    batch = rt._Batch(w, b, X)
-    with pytest.raises(ValueError, match=message):
-        batch.all_z()
+def test_a_non_finite_z_is_explained_with_its_culprit_and_no_warning(X, w, b, message):
+    """w and b are checked when the batch is made (X may have no rows); X and the
+    overflow of z when z is computed, without a warning (the check's own sum of z, which
+    is inf − inf = nan here, ran outside ``errstate``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=message):
+            rt._Batch(w, b, X).all_z()
 
 
 def test_a_single_sample_with_a_non_finite_feature_names_it():
@@ -90,6 +149,7 @@ def test_a_single_sample_with_a_non_finite_feature_names_it():
 
 
 def test_float_array_keeps_float32_and_names_a_bad_entry():
+    assert rt._float_array(np.ones(2, np.float16), "z").dtype == np.float64
     assert rt._float_array(np.ones(2, np.float32), "z").dtype == np.float32
     assert rt._float_array([1, 2], "z").dtype == np.float64
     with pytest.raises(ValueError, match=r"z must be numeric, got dtype <U1"):
@@ -103,9 +163,11 @@ def test_float_array_keeps_float32_and_names_a_bad_entry():
 def test_scalar_is_converted_to_the_computation_dtype():
     value = rt._scalar(2, "b", np.float32)
     assert value == 2 and value.dtype == np.float32
-    for bad in ([1.0, 2.0], "1"):
+    for bad in ([1.0, 2.0], "1", [1.0, [2.0]], 1j, np.ma.masked_array(1.0)):
         with pytest.raises(ValueError, match="b must be a real scalar"):
             rt._scalar(bad, "b", np.float64)
+    with pytest.raises(ValueError, match="b is not finite: np.float64\\(nan\\)"):
+        rt._scalar(np.nan, "b", np.float64)
 
 
 def test_float32_inputs_are_computed_in_float32():
@@ -143,6 +205,70 @@ def test_reductions_of_the_block_results(labels, small_blocks):
         assert batch.loss(per_block, hard) == total
         np.testing.assert_array_equal(np.concatenate(batch.grad(per_block, hard), axis=None),
                                       np.concatenate((dw, db), axis=None))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_mean_or_sum_of_finite_terms_is_formed_without_overflow(reduction, threads,
+                                                                  small_blocks, monkeypatch):
+    """Terms of 1.5e308 over 40 rows in blocks of 3: every partial sum overflows, so the
+    terms are summed again, each times 2^-7 (exactly); the mean is 1.5e308 to rounding,
+    and the sum beyond the range is refused."""
+    monkeypatch.setattr(rt, "THREADS", threads)
+    monkeypatch.setattr(rt, "MIN_SHARED_BLOCKS", 2)
+
+    def large(z, y):
+        return np.full(z.shape, 1.5e308), np.full(z.shape, -1.5e308)
+
+    batch = make_batch(X=np.ones((40, 2)), y=np.zeros(40), reduction=reduction)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if reduction == "sum":
+            with pytest.raises(ValueError, match=r"the sum over the 40 samples is not finite "
+                                                 r"in float64: the exact value is beyond"):
+                batch.value_and_grad(large)
+            return
+        loss, dw, db = batch.value_and_grad(large)
+    assert loss == pytest.approx(1.5e308, rel=1e-15) and db == pytest.approx(-1.5e308,
+                                                                             rel=1e-15)
+    np.testing.assert_allclose(dw, [-1.5e308, -1.5e308], rtol=1e-15)
+
+
+def test_ordinary_sums_keep_their_bits(small_blocks):
+    """The scaled sums are a second pass, only where the plain one overflowed: an
+    ordinary mean is the plain sum over m, as before."""
+    rng = np.random.default_rng(6)
+    X, w, y = rng.normal(size=(50, 2)), rng.normal(size=2), rng.random(50)
+    batch = make_batch(w, 0.2, X, y)
+    total = batch._sums(squares, False, 1).sum(axis=0)
+    loss, dw, db = batch.value_and_grad(squares)
+    assert loss == total[0] / 50 and db == total[1] / 50
+    np.testing.assert_array_equal(dw, total[2:] / 50)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_the_first_row_with_a_term_beyond_the_range_is_named(reduction, small_blocks):
+    """Row 4 has δ = 1e200 and x = 1e200 (δ·x overflows), row 7 an infinite loss: the
+    error names row 4, its z and y, whichever block finds it."""
+    X = np.ones((10, 2))
+    X[4] = 1e200
+
+    def terms(z, y):
+        loss, delta = np.ones(z.shape), np.ones(z.shape)
+        delta[z > 1e100] = 1e200
+        loss[y == 0.5] = np.inf
+        return loss, delta
+
+    y = np.zeros(10)
+    y[7] = 0.5
+    batch = make_batch(w=(1.0, 0.0), b=0.0, X=X, y=y, reduction=reduction)
+    with pytest.raises(ValueError, match=r"δ·x at row 4 \(z = 1e\+200, y = 0\) is not "
+                                         r"finite in float64"):
+        batch.value_and_grad(terms)
+    X[4] = 1.0
+    batch = make_batch(w=(1.0, 0.0), b=0.0, X=X, y=y, reduction=reduction)
+    with pytest.raises(ValueError, match=r"the loss at row 7 \(z = 1, y = 0.5\)"):
+        batch.loss(lambda z, y: (terms(z, y)[0], None))
 
 
 def test_a_block_function_may_leave_out_the_loss_or_delta(small_blocks):
@@ -246,18 +372,27 @@ def test_a_forked_child_makes_its_own_worker_threads(monkeypatch, small_blocks):
 # --- the pieces only some modules carry ------------------------------------------------
 
 
-def test_finite_turns_a_result_beyond_the_float_range_into_a_value_error():
-    @rt._finite
-    def exp_sum(w, b, X, y, reduction="mean"):
-        return np.exp(rt._Batch(w, b, X).all_z()).sum()
+def test_checked_turns_a_result_beyond_the_float_range_into_a_value_error():
+    """Warnings off, and the first entry that is not finite named (not the largest |z|,
+    which may be harmless: e^(−800) is)."""
+    @rt._checked
+    def exp_of(w, b, X):
+        return np.exp(rt._Batch(w, b, X).all_z())
 
-    assert exp_sum.__name__ == "exp_sum"
+    @rt._checked
+    def overflow_in_math(z):
+        return math.exp(z)
+
+    assert exp_of.__name__ == "exp_of"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert exp_sum([1.0], 0.0, [[1.0]], None) == pytest.approx(np.e)
-        with pytest.raises(ValueError, match=r"exp_sum: the result is not finite in float64: "
-                                             r".*\(the largest \|z\| is 800, at row 1\)"):
-            exp_sum([1.0], 0.0, [[1.0], [800.0], [-2.0]], None)
+        np.testing.assert_allclose(exp_of([1.0], 0.0, [[1.0]]), [np.e])
+        with pytest.raises(ValueError, match=r"exp_of: the result is not finite in float64 at "
+                                             r"index 2: the exact value is beyond its range; "
+                                             r"rescale w, b, X"):
+            exp_of([1.0], 0.0, [[1.0], [-800.0], [800.0]])
+        with pytest.raises(ValueError, match=r"overflow_in_math: .* rescale z"):
+            overflow_in_math(800.0)
 
 
 def test_log1p_ratio_is_its_limit_1_where_t_underflowed():

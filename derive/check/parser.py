@@ -4,8 +4,10 @@ The grammar is the EBNF of ``derive.check.vocabulary``; each of its rules is rea
 the method of the same name. A letter or command in an atom is looked up in the
 vocabulary's table and read by the method for its role (``Parser.readers``); whether
 it may start a factor is its role's. SymPy objects are built directly from the table's
-meanings: nothing is evaluated. Exponents are at most ``MAX_EXPONENT`` in size; the
-other limits are those of ``derive.check.tokens``.
+meanings: nothing is evaluated. The numbers built are bounded by
+``derive.check.numbers`` (an exponent is at most ``MAX_EXPONENT`` in size, a number at
+most ``MAX_NUMBER_DIGITS`` digits long); the other limits are those of
+``derive.check.tokens``.
 """
 
 from dataclasses import dataclass
@@ -13,10 +15,17 @@ from dataclasses import dataclass
 from sympy import Derivative, E, Rational, S, exp
 
 from derive.check import vocabulary as vocab
+from derive.check.numbers import (
+    MAX_EXPONENT,
+    MAX_NUMBER_DIGITS,
+    exponent_problem,
+    expression_problem,
+    power_problem,
+)
 from derive.check.tokens import TokenStream
 from derive.engine.symbols import b, rest, z
 
-MAX_EXPONENT = 64
+__all__ = ["MAX_EXPONENT", "MAX_NUMBER_DIGITS", "Losses", "Parser", "Part"]
 
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
 
@@ -31,10 +40,11 @@ class Part:
 
 
 class Losses:
-    """The loss names a chain may use, and the model's activation."""
+    """The loss names a chain may use, the model's activation, and ``meaning``: what an
+    expression means in the model (``Model.meaning``)."""
 
     def __init__(self, model):
-        self.activation = model.activation
+        self.activation, self.meaning = model.activation, model.meaning
         self._symbols = {loss.name: loss.symbol for loss in model.losses}
         self.names = tuple(self._symbols)
 
@@ -43,11 +53,11 @@ class Losses:
 
 
 class Parser(TokenStream):
-    """Reads one chain; ``losses`` gives the model's losses and activation, and
-    ``default_loss`` is what a plain L means."""
+    """Reads one chain; ``losses`` gives the model's losses and activation,
+    ``default_loss`` is what a plain L means, and reading stops at ``deadline``."""
 
-    def __init__(self, source, tokens, losses, default_loss):
-        super().__init__(tokens)
+    def __init__(self, source, tokens, losses, default_loss, deadline=None):
+        super().__init__(tokens, deadline)
         self.source, self.losses, self.default_loss = source, losses, default_loss
         self.readers = {
             vocab.VARIABLE: self.symbol, vocab.INDEXED: self.indexed,
@@ -78,6 +88,9 @@ class Parser(TokenStream):
         if value.has(S.ComplexInfinity, S.NaN):
             self.fail("this expression divides by zero (or is otherwise undefined)",
                       start_token)
+        problem = expression_problem(value)
+        if problem:
+            self.fail(problem, start_token)
         written = " ".join(self.source[start:self.peek.offset].split())
         return Part(value, line, written)
 
@@ -131,12 +144,20 @@ class Parser(TokenStream):
         if self.accept("symbol", "-"):
             return -self.factor()
         base = self.atom()
-        if self.accept("symbol", "^"):
-            exponent = self.exponent()
-            if exponent.is_number and exponent.is_real and abs(exponent) > MAX_EXPONENT:
-                self.fail(f"exponents larger than {MAX_EXPONENT} are not read")
-            return exp(exponent) if base == E else base**exponent
-        return base
+        caret = self.accept("symbol", "^")
+        if caret is None:
+            return base
+        written = self.following if self.at("symbol", "{") else self.peek
+        exponent = self.exponent()
+        problem = exponent_problem(exponent)
+        if problem:
+            self.fail(problem, written)
+        if base == E:
+            return exp(exponent)
+        problem = power_problem(base, exponent)
+        if problem:
+            self.fail(problem, caret)
+        return base**exponent
 
     def exponent(self):
         if self.accept("symbol", "{"):
@@ -259,7 +280,8 @@ class Parser(TokenStream):
 
     def function(self, token, word):
         """The function applied to its argument; an activation's own name is the model's
-        activation under that model, and with a prime its derivative at z."""
+        activation under that model, and with a prime its derivative at z. At a number
+        it is its value in the model (see ``derive.check.numbers``)."""
         name = word.spelling
         meaning = word.function_in(self.losses.activation)
         prime = self.accept("symbol", "'")
@@ -271,6 +293,8 @@ class Parser(TokenStream):
             if argument != z:
                 self.fail(f"{name}' is read only at z: write {name}'(z)", token)
             return Derivative(meaning(z), z)
+        if argument.is_number:  # its value now, whose size SymPy can tell (σ(0) = 1/2)
+            return self.losses.meaning(meaning(argument))
         return meaning(argument)
 
     def argument(self, name):

@@ -5,9 +5,18 @@ reads them by recursive descent with the grammar and the one vocabulary table of
 ``vocabulary`` (which lists every word read and what it means), and SymPy objects are
 built directly from that table. Anything outside it is a ``LatexInputError`` that names
 the line and column and says what was expected. Numbers are read exactly (0.5 is 1/2).
+
+Reading is bounded: besides the size limits of ``tokens`` and ``parser``, a chain is
+read by its ``deadline`` (``TIME_LIMIT`` from now unless given), checked at every token
+and enforced by a timer (``derive.check.budget.within``) that stops SymPy mid-way
+through building an expression; either way the error names the token reached.
 """
 
-from derive.check.parser import MAX_EXPONENT, Losses, Parser, Part
+import time
+
+from derive.check.budget import OutOfTime, within
+from derive.check.numbers import MAX_EXPONENT, MAX_NUMBER_DIGITS
+from derive.check.parser import Losses, Parser, Part
 from derive.check.tokens import (
     MAX_CHARACTERS,
     MAX_DEPTH,
@@ -16,12 +25,17 @@ from derive.check.tokens import (
     tokenize,
 )
 
-__all__ = ["MAX_CHARACTERS", "MAX_DEPTH", "MAX_EXPONENT", "TIME_LIMIT", "LatexInputError",
-           "Part", "parse_chain"]
+__all__ = ["MAX_CHARACTERS", "MAX_DEPTH", "MAX_EXPONENT", "MAX_NUMBER_DIGITS", "TIME_LIMIT",
+           "LatexInputError", "Part", "parse_chain"]
 
 
-def parse_chain(source, model, default_loss, first_line=1):
+def parse_chain(source, model, default_loss, first_line=1, deadline=None):
     """[Part] of a chain ``e0 = e1 = …`` written in ``source``, read in ``model`` (whose
-    activation its own LaTeX name means); a plain L is the loss ``default_loss``."""
-    parser = Parser(source, tokenize(source, first_line), Losses(model), default_loss)
-    return parser.chain()
+    activation its own LaTeX name means); a plain L is the loss ``default_loss``.
+    Reading stops at ``deadline`` (``time.monotonic()``; default ``TIME_LIMIT`` from now)."""
+    deadline = time.monotonic() + TIME_LIMIT if deadline is None else deadline
+    parser = Parser(source, tokenize(source, first_line), Losses(model), default_loss, deadline)
+    try:
+        return within(deadline - time.monotonic(), parser.chain)
+    except OutOfTime:
+        parser.out_of_time()

@@ -2,27 +2,39 @@
 
 The input is LaTeX as students write it: the bodies of align/equation environments
 (or \\[ … \\], $$ … $$), or, without any environment, the whole text, e.g. lines that
-each start with "=". Alignment marks, line breaks, labels, tags, comments and
-\\text{…} annotations are set aside (keeping line numbers); what remains must be one
-chain e0 = e1 = … per block, read by ``derive.check.reader``. Each consecutive equality
-is checked by the engine (``Step``) in the note's model: proved, checked numerically,
-or false with a counterexample point and both sides' values there.
+each start with "=". A byte-order mark at its start is ignored. Alignment marks, line
+breaks, labels, tags, comments and \\text{…} annotations are set aside (keeping line
+numbers); what remains must be one chain e0 = e1 = … per block, read by
+``derive.check.reader``. Each consecutive equality is checked by the engine (``Step``)
+in the note's model: proved, checked numerically, or false with a counterexample point
+and both sides' values there.
+
+Checking is bounded in time (``derive.check.budget``): the whole input has
+``FILE_SECONDS`` from when ``read`` begins (the clock travels with the chains it
+returns), reading at most ``TIME_LIMIT`` of them; a step has ``STEP_SECONDS``, and one
+that runs past them is decided by the numeric check alone within ``NUMERIC_SECONDS``
+("checked numerically", or false, the reason saying so) or reported undecided in time.
 """
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import pairwise
 
-from derive.check.reader import MAX_CHARACTERS, LatexInputError, parse_chain
+from derive.check import budget
+from derive.check.budget import Clock, OutOfTime, within
+from derive.check.reader import MAX_CHARACTERS, TIME_LIMIT, LatexInputError, parse_chain
+from derive.check.tokens import too_long
 from derive.engine.steps import Step, StepError
 from derive.engine.text import text
-from derive.engine.verify import NUMERIC
+from derive.engine.verify import NUMERIC, Refuted, Undecided, check_numerically
 from derive.printing.latex import latex
 
 PROVED, CHECKED, FALSE, UNDECIDED = "proved", "checked numerically", "false", "undecided"
 MAX_STEPS = 40
+BYTE_ORDER_MARK = "\ufeff"
 
 _ENVIRONMENT = re.compile(
     r"\\begin\{(align|equation|gather|multline|eqnarray|flalign)(\*?)\}(.*?)\\end\{\1\2\}"
@@ -75,11 +87,21 @@ def set_aside(block):
     return block
 
 
+class Chains(list):
+    """The chains of one input ([Part] each), and the ``Clock`` of its time budget,
+    started when reading began."""
+
+    def __init__(self, chains, clock):
+        super().__init__(chains)
+        self.clock = clock
+
+
 def read(source, model, loss):
-    """[(expression, line)] chains of ``source``; raises LatexInputError."""
+    """The ``Chains`` of ``source``; raises LatexInputError."""
+    clock = Clock()
+    source = source.removeprefix(BYTE_ORDER_MARK)
     if len(source) > MAX_CHARACTERS:
-        raise LatexInputError(1, 1, f"the input has {len(source)} characters; at most "
-                              f"{MAX_CHARACTERS} are read")
+        raise too_long()
     command = _NOT_MATHEMATICS.search(source)
     if command:
         line = source.count("\n", 0, command.start()) + 1
@@ -87,39 +109,84 @@ def read(source, model, loss):
                               f"\\{command.group(1)} is not mathematics; only expressions "
                               "joined by '=' are read")
     chains = []
+    deadline = time.monotonic() + clock.limit(TIME_LIMIT)
     for block, first_line in blocks(source):
-        chain = parse_chain(set_aside(block), model, loss, first_line)
+        chain = parse_chain(set_aside(block), model, loss, first_line, deadline)
         if len(chain) < 2:
             raise LatexInputError(first_line, 1, "expected a chain of equalities "
                                   "'lhs = e1 = …'; found no '='")
         chains.append(chain)
     if sum(len(chain) - 1 for chain in chains) > MAX_STEPS:
         raise LatexInputError(1, 1, f"more than {MAX_STEPS} steps; check a shorter derivation")
-    return chains
+    return Chains(chains, clock)
 
 
 def check_chains(chains, model):
-    """Every consecutive equality of every chain, checked."""
+    """Every consecutive equality of every chain, checked within the time budget of
+    ``chains.clock`` (a fresh ``Clock`` for a plain list of chains)."""
+    clock = getattr(chains, "clock", None) or Clock()
     results = []
     for chain in chains:
         for before, after in pairwise(chain):  # each a reader.Part
-            results.append(_check(len(results) + 1, before, after, model))
+            results.append(_check(len(results) + 1, before, after, model, clock))
     return results
 
 
-def _check(index, before, after, model):
+def _check(index, before, after, model, clock):
+    """One step: ``Step`` within ``STEP_SECONDS``, past them the numeric check alone."""
     lhs, rhs = before.value, after.value
     result = partial(CheckedStep, index, after.line, lhs, rhs, after.written)
+    seconds = clock.limit(budget.STEP_SECONDS)
+    if seconds <= 0:
+        return result(UNDECIDED, reason=f"undecided in time: not checked, {_spent(clock)}")
     try:
-        step = Step(lhs, rhs, "as written", model=model, label=f"{index}")
+        step = within(seconds, Step, lhs, rhs, "as written", model=model, label=f"{index}")
+    except OutOfTime:
+        return _numerically(result, lhs, rhs, model, clock,
+                            f"the check took more than {_seconds(seconds)}")
     except StepError as error:
         if error.values is not None:
             return result(FALSE, counterexample=error.point, values=error.values)
         return result(UNDECIDED, reason=str(error).splitlines()[-1].strip())
     except Exception as error:  # noqa: BLE001 - any SymPy failure on user input is reported
-        return result(UNDECIDED, reason=f"the engine could not evaluate it ({type(error).__name__})")
+        return _engine_failed(result, error)
     status = CHECKED if step.method == NUMERIC else PROVED
     return result(status, points=step.points)
+
+
+def _numerically(result, lhs, rhs, model, clock, why):
+    """The step decided by the numeric check alone, within ``NUMERIC_SECONDS``."""
+    seconds = clock.limit(budget.NUMERIC_SECONDS)
+
+    def evidence():
+        return check_numerically(model.meaning(lhs), model.meaning(rhs), "=", {})
+
+    try:
+        verdict = within(seconds, evidence)
+    except OutOfTime:
+        late = (f"the numeric check more than {_seconds(seconds)}" if seconds > 0
+                else _spent(clock))
+        return result(UNDECIDED, reason=f"undecided in time: {why}, and {late}")
+    except Refuted as refuted:
+        return result(FALSE, counterexample=refuted.point, values=refuted.values,
+                      reason=f"{why}; the numeric check found it false")
+    except Undecided as undecided:
+        return result(UNDECIDED, reason=f"{why}; the numeric check could not decide: {undecided}")
+    except Exception as error:  # noqa: BLE001 - any SymPy failure on user input is reported
+        return _engine_failed(result, error)
+    return result(CHECKED, points=verdict.points, reason=f"{why}; decided numerically")
+
+
+def _engine_failed(result, error):
+    return result(UNDECIDED, reason=f"the engine could not evaluate it ({type(error).__name__})")
+
+
+def _seconds(seconds):
+    return f"{seconds:.1f} s"
+
+
+def _spent(clock):
+    return f"the {_seconds(clock.seconds)} for the whole input were spent"
 
 
 def holds(results):
@@ -158,14 +225,26 @@ def as_text(results):
     return "\n".join(lines) + "\n"
 
 
+def _printed(expr):
+    """{"text": …, "latex": …} of one side; a form the printers cannot print (a
+    derivative in two variables, for ``text``) is given as SymPy writes it instead."""
+    forms = {}
+    for form, printer in (("text", text), ("latex", latex)):
+        try:
+            forms[form] = printer(expr)
+        except Exception:  # noqa: BLE001 - a printer's gap must not lose the report
+            forms[form] = str(expr)
+    return forms
+
+
 def as_json(results, source_name):
     records = [
         {
             "step": result.index,
             "line": result.line,
             "written": result.written,
-            "lhs": {"text": text(result.lhs), "latex": latex(result.lhs)},
-            "rhs": {"text": text(result.rhs), "latex": latex(result.rhs)},
+            "lhs": _printed(result.lhs),
+            "rhs": _printed(result.rhs),
             "status": result.status,
             "points": result.points,
             "counterexample": result.counterexample,

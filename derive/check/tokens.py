@@ -10,7 +10,10 @@ what was expected.
 
 Limits keep hostile input cheap: at most ``MAX_CHARACTERS`` characters, numbers of at
 most ``MAX_DIGITS`` digits, nesting at most ``MAX_DEPTH`` deep (counted by the parser
-through ``TokenStream.nested``), and reading stops after ``TIME_LIMIT`` seconds.
+through ``TokenStream.nested``), and reading stops after ``TIME_LIMIT`` seconds: the
+stream's ``deadline`` (one for the whole input, see ``derive.check.report.read``) is
+checked at every token, and ``derive.check.reader`` also stops the parse by a timer at
+the same moment.
 """
 
 import re
@@ -69,11 +72,18 @@ _TOKEN = re.compile(
 )
 
 
+def too_long(line=1):
+    """The error for an input of more than ``MAX_CHARACTERS`` characters. Its real size is
+    not given: a reader stops after MAX_CHARACTERS + 1 characters, and so does the CLI."""
+    return LatexInputError(line, 1, f"the input has more than {MAX_CHARACTERS} characters; "
+                           f"at most {MAX_CHARACTERS} are read: check a shorter derivation, "
+                           "or split it into several files")
+
+
 def tokenize(source, first_line=1):
     """Tokens of ``source``, ending with an "end" token; spacing is dropped."""
     if len(source) > MAX_CHARACTERS:
-        raise LatexInputError(first_line, 1, f"the input has {len(source)} characters; "
-                              f"at most {MAX_CHARACTERS} are read")
+        raise too_long(first_line)
     tokens, position, line, line_start = [], 0, first_line, 0
     while position < len(source):
         match = _TOKEN.match(source, position)
@@ -100,11 +110,12 @@ def tokenize(source, first_line=1):
 
 
 class TokenStream:
-    """The tokens of one chain, read left to right; ``fail`` raises at a token."""
+    """The tokens of one chain, read left to right; ``fail`` raises at a token. Reading
+    stops at ``deadline`` (``time.monotonic()``; default: ``TIME_LIMIT`` from now)."""
 
-    def __init__(self, tokens):
+    def __init__(self, tokens, deadline=None):
         self.tokens, self.index, self.depth = tokens, 0, 0
-        self.deadline = time.monotonic() + TIME_LIMIT
+        self.deadline = time.monotonic() + TIME_LIMIT if deadline is None else deadline
 
     @property
     def peek(self):
@@ -117,7 +128,7 @@ class TokenStream:
 
     def advance(self):
         if time.monotonic() > self.deadline:
-            self.fail(f"the input took more than {TIME_LIMIT} s to read")
+            self.out_of_time()
         token = self.tokens[self.index]
         self.index += 1
         return token
@@ -142,6 +153,10 @@ class TokenStream:
     def fail(self, message, token=None):
         token = token or self.peek
         raise LatexInputError(token.line, token.column, message)
+
+    def out_of_time(self):
+        self.fail(f"the input took more than {TIME_LIMIT:g} s to read; check a shorter "
+                  "or simpler derivation")
 
     def nested(self):
         self.depth += 1

@@ -58,7 +58,8 @@ subscripts must name: ``\sum_{k \neq j} w_k x_k`` is the rest of z, and
 Meanings (the note's): a, b, y, z, x_j, w_j are its symbols, a' = da/dz = act'(z); e is
 Euler's number and e^{u} the exponential; L and \mathcal{L} are the loss their
 subscript names (L_{se}, L_{\text{ce}}), a plain L the loss chosen for the check.
-Numbers are read exactly (0.5 is 1/2).
+Numbers are read exactly (0.5 is 1/2), and a function at a number is read as its value
+in the model (σ(0) is 1/2; see ``derive.check.numbers``).
 
 Activations: each activation of ``derive.engine.registry`` is a FUNCTION row under its
 own LaTeX name (``Activation.latex``). In the model of that activation it means the

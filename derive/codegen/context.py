@@ -72,9 +72,9 @@ def module_context(book):
         "output_name": output_name,
         "may_overflow": may_overflow(act),
         "exports": sorted(functions),
-        "output": _forms(output),
+        "output": _fresh(_forms(output), output),
         "output_cites": cite(numbers, labels.DEF_OUTPUT, labels.DEF_ACT),
-        "slope": _forms(slope),
+        "slope": _fresh(_forms(slope), slope),
         "slope_cites": cite(numbers, labels.ACT_PRIME, labels.DA_DZ),
         "prediction": print_numpy(book[labels.PREDICTION].rhs) if act.classes else "",
         "prediction_cites": cite(numbers, labels.PREDICTION) if act.classes else "",
@@ -92,8 +92,8 @@ def _helpers(act):
 
 def may_overflow(act):
     """True when the output a = act(z) is unbounded: then some finite z give a result
-    beyond the float range, and the generated code must say so rather than return inf.
-    Such a module computes a single sample with NumPy too (no ``math`` exceptions)."""
+    beyond the float range (refused, as every module refuses one, by ``_checked``), so
+    such a module computes a single sample with NumPy too (no ``math`` exceptions)."""
     return not (act.output_range.inf.is_finite and act.output_range.sup.is_finite)
 
 
@@ -111,6 +111,19 @@ def _forms(*exprs, scalar=print_scalar):
     for kind, printer in (("array", print_numpy), ("scalar", scalar)):
         assignments, results = print_block(exprs, printer=printer)
         forms[kind] = {"assignments": assignments, "results": results}
+    return forms
+
+
+def _fresh(forms, expr):
+    """``forms`` with ``fresh``: the array result as code that gives a new array of z's
+    shape and dtype (a NumPy scalar for a scalar z), where the printed result is z itself
+    (the caller's array) or a constant (the wrong shape)."""
+    result = forms["array"]["results"][0]
+    if expr == z:
+        result = "np.positive(z)"
+    elif not expr.has(z):
+        result = f"np.full_like(z, {result})[()]"
+    forms["array"]["fresh"] = result
     return forms
 
 

@@ -11,6 +11,9 @@ seeded high-precision points are tried, so a false step fails fast with its
 counterexample. Where no symbolic route succeeds, at least ``MIN_POINTS`` seeded points
 are checked in high precision (mpmath, working precision raised with |z| so that
 e^{−z} cancellations stay exact) and the step is marked numerically checked.
+``check_numerically`` is that numeric check alone, for a caller with a time budget
+(``derive check``); ``check`` itself has none, so a verdict depends only on its
+arguments.
 """
 
 import functools
@@ -100,6 +103,18 @@ def _established(lhs, rhs, relation, domains):
     _sample(holds, variables, domains, PROBE_POINTS, seed=SEED + 1)
     if _proved(lhs, rhs, relation, variables, domains, cheap=False):
         return Verdict(SYMBOLIC)
+    return Verdict(NUMERIC, _sample(holds, variables, domains, MIN_POINTS, seed=SEED))
+
+
+def check_numerically(lhs, rhs, relation, domains):
+    """The numeric evidence of ``check`` alone: the same ``MIN_POINTS`` seeded points its
+    fallback draws, no proof attempted; raise Refuted or Undecided. For a caller that
+    stopped the proof search (``derive check``, past its time budget)."""
+    if relation not in RELATIONS:
+        raise ValueError(f"unknown relation {relation!r}; use one of {RELATIONS}")
+    domains = {**BASE_DOMAINS, **domains}
+    variables = sorted(_free(lhs, rhs), key=str)
+    holds = _truth(lhs, rhs, relation)
     return Verdict(NUMERIC, _sample(holds, variables, domains, MIN_POINTS, seed=SEED))
 
 

@@ -17,12 +17,11 @@ Conventions
   per-sample formulas of the sheet whatever the reduction: a scalar loss, dw (n,) and a
   scalar db.
 * ``grad_*`` returns ``(dw, db)``; ``value_and_grad_*`` returns ``(loss, dw, db)``.
-* float32 inputs give float32 results; anything else is computed in float64. A single
-  sample is computed in double precision with NumPy scalars and rounded once.
+* float32 ``w`` and ``X`` give float32 results (``b``, and the labels of a batch, are
+  rounded to float32); anything else is computed in float64. One sample is computed
+  in double precision with NumPy scalars and rounded once.
 * Stable forms: every formula is a verified rewrite chosen to avoid overflow and
-  cancellation (the tests compare it with a 60-digit reference for |z| up to 800); no
-  floating-point warning is raised. Where the exact result is beyond the float range
-  (e^z overflows, say), ValueError says so instead of returning inf or nan.
+  cancellation (the tests compare it with a 60-digit reference for |z| up to 800).
 * Speed: rows are processed in blocks of about ``BLOCK_BYTES`` of X, so that the
   second product (δ_blockᵀ X_block) reads X from cache rather than memory; X is read
   once. The blocks of a C-contiguous X of at least ``MIN_SHARED_BLOCKS`` blocks are
@@ -30,7 +29,16 @@ Conventions
   loops; in the calling thread (THREADS = 1, fewer blocks, or another layout of X) BLAS
   computes them. The sums are always added in the same order, so results do not depend
   on THREADS beyond the rounding of the products (BLAS or not).
-* Bad input raises ValueError saying what is wrong and where.
+* Every function returns finite values, raises no floating-point warning and leaves its
+  inputs unchanged, or raises an error that names the argument, and the row or index:
+  TypeError for a missing argument (None); ValueError for a masked array (masks are not
+  honoured: pass only the rows to use), a ragged list, complex, object or text, an inf
+  or nan, a value beyond the range of the computation (a longdouble past float64; a
+  label or ``b`` past float32 in a float32 call), wrong shapes, labels outside their
+  interval, no samples, an unknown reduction. A result whose exact value is beyond the
+  float range is refused with ValueError, as is a per-sample loss, δ or δ·x_j beyond it
+  (even where the mean is not): a mean or sum of finite terms is formed without
+  overflow, scaled by a power of two where the plain sum overflows.
 """
 
 import functools
@@ -70,39 +78,43 @@ THREADS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
            else os.cpu_count() or 1)
 """Worker threads for calls of more than one block; 1 computes in the calling thread."""
 
-def _finite(function):
-    """Run ``function`` with floating-point warnings off; a result that is not finite
-    means the exact value is beyond the float range, and raises ValueError instead."""
+
+def _checked(function):
+    """Run ``function``, a public function of the module, with floating-point warnings
+    off; a result that is not finite means the exact value is beyond the float range, and
+    raises ValueError instead (a mean or sum is formed without overflow: ``_Batch``)."""
 
     @functools.wraps(function)
-    def checked(w, b, X, y, reduction="mean"):
+    def checked(*arguments, **keywords):
         with np.errstate(all="ignore"):
-            result = function(w, b, X, y, reduction)
-        parts = result if isinstance(result, tuple) else (result,)
-        if all(np.all(np.isfinite(part)) for part in parts):
-            return result
-        batch = _Batch(w, b, X)
-        z = np.atleast_1d(batch.all_z())
-        row = int(np.argmax(np.abs(z)))
-        raise ValueError(
-            f"{function.__name__}: the result is not finite in {batch.dtype.__name__}: the "
-            f"exact value is beyond its range (the largest |z| is {abs(z[row]):.4g}, at row "
-            f"{row}); rescale X or w"
-        )
+            try:
+                result = function(*arguments, **keywords)
+            except OverflowError:  # Python floats, for one sample
+                result = math.inf
+        for part in result if isinstance(result, tuple) else (result,):
+            if not (_all_finite(part) if isinstance(part, np.ndarray) else math.isfinite(part)):
+                part = np.asarray(part)
+                at = f" at index {_first_bad(part)}" if part.ndim else ""
+                code = function.__code__  # its arguments, but not ``reduction``
+                names = ", ".join(code.co_varnames[:min(code.co_argcount, 4)])
+                raise ValueError(f"{function.__name__}: the result is not finite in {part.dtype}"
+                                 f"{at}: the exact value is beyond its range; rescale {names}")
+        return result
 
     return checked
-
 
 
 # --- the neuron -------------------------------------------------------------------
 
 
+@_checked
 def softplus(z):
     """softplus(z), eqs. (2), (3), for an array or a scalar."""
     z = _float_array(z, "z")
     return np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)
 
 
+@_checked
 def softplus_prime(z):
     """softplus'(z) = 1 - exp(-softplus(z)), eqs. (12), (15), for an array or a scalar."""
     z = _float_array(z, "z")
@@ -110,6 +122,7 @@ def softplus_prime(z):
     return np.where(z >= 0, 1, t0)/(t0 + 1)
 
 
+@_checked
 def predict(w, b, X):
     """The prediction a = softplus(z) for each sample, eqs. (2), (3)."""
     batch = _Batch(w, b, X)
@@ -120,7 +133,7 @@ def predict(w, b, X):
 # --- Poisson negative log-likelihood ----------------------------------------------
 
 
-@_finite
+@_checked
 def loss_poisson(w, b, X, y, reduction="mean"):
     """The Poisson negative log-likelihood loss, eq. (18)."""
     batch = _Batch(w, b, X, y, reduction, _LABELS["poisson"])
@@ -138,7 +151,7 @@ def loss_poisson(w, b, X, y, reduction="mean"):
     return batch.loss(block)
 
 
-@_finite
+@_checked
 def grad_poisson(w, b, X, y, reduction="mean"):
     """(dw, db) of the Poisson negative log-likelihood loss, eqs. (29), (33)."""
     batch = _Batch(w, b, X, y, reduction, _LABELS["poisson"])
@@ -158,7 +171,7 @@ def grad_poisson(w, b, X, y, reduction="mean"):
     return batch.grad(block)
 
 
-@_finite
+@_checked
 def value_and_grad_poisson(w, b, X, y, reduction="mean"):
     """(loss, dw, db) of the Poisson negative log-likelihood loss, eq. (18) and eqs. (29), (33)."""
     batch = _Batch(w, b, X, y, reduction, _LABELS["poisson"])
@@ -191,12 +204,43 @@ def _log1p_ratio(t):
     return np.where(zero, 1, np.log1p(t) / np.where(zero, 1, t))
 
 
-def _float_array(value, name):
-    array = np.asarray(value)
+def _real(value, name):
+    """``value`` as an array of bools, integers or floats; anything else (None, a masked
+    array, a ragged list, complex, object or text) raises an error that names ``name``."""
+    if value is None:
+        raise TypeError(f"{name} is required, got None")
+    if np.ma.isMaskedArray(value):
+        raise ValueError(f"{name} is a masked array, and masks are not honoured: pass only "
+                         "the entries to use, as a plain array")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, OverflowError) as error:  # a ragged list, say
+        raise ValueError(f"{name} is not an array of numbers: {error}") from None
     if array.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
-    array = array.astype(np.float32 if array.dtype == np.float32 else np.float64, copy=False)
-    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be numeric, got dtype {array.dtype}: use real "
+                         "numbers (bool, int or float)")
+    return array
+
+
+def _converted(array, dtype, name):
+    """``array`` in ``dtype``; a finite entry beyond the range of ``dtype`` (a longdouble,
+    or a float64 label of a float32 call) raises ValueError instead of becoming inf."""
+    if array.dtype.kind != "f" or array.dtype.itemsize <= np.dtype(dtype).itemsize:
+        return array.astype(dtype, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = array.astype(dtype)
+    beyond = np.isfinite(array) & ~np.isfinite(converted)
+    if beyond.any():
+        index = _first_bad(array, beyond)
+        raise ValueError(f"{name} has a value beyond the {np.dtype(dtype).name} range, in "
+                         f"which this call computes, at index {index}: {array[index]!s}")
+    return converted
+
+
+def _float_array(value, name):
+    array = _real(value, name)
+    array = _converted(array, np.float32 if array.dtype == np.float32 else np.float64, name)
+    if not _all_finite(array):
         raise ValueError(f"{name} has a non-finite value at index {_first_bad(array)}")
     return array
 
@@ -212,21 +256,20 @@ class _Batch:
     """
 
     def __init__(self, w, b, X, y=None, reduction="mean", labels=None):
-        if reduction not in REDUCTIONS:
+        if not isinstance(reduction, str) or reduction not in REDUCTIONS:
             raise ValueError(f"unknown reduction {reduction!r}; use one of {REDUCTIONS}")
-        w, X = np.asarray(w), np.asarray(X)
-        for name, array in (("w", w), ("X", X)):
-            if array.dtype.kind not in "biuf":
-                raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
+        w, X = _real(w, "w"), _real(X, "X")
         self.dtype = np.float32 if np.result_type(w, X) == np.float32 else np.float64
         self.reduction, self.x_shape, self.single = reduction, X.shape, X.ndim == 1
-        self.w = w.astype(self.dtype, copy=False)
-        self.X = X.astype(self.dtype, copy=False)
+        self.w = _converted(w, self.dtype, "w")
+        self.X = _converted(X, self.dtype, "X")
         self.b = _scalar(b, "b", self.dtype)
         self._check_shapes()
+        if not _all_finite(self.w):  # checked here too: X may have no rows
+            raise ValueError(f"w has a non-finite value at index {_first_bad(self.w)}")
         self.m = 1 if self.single else self.X.shape[0]
         self.hard = False
-        self.y = None if y is None else self._labels(y, *labels)
+        self.y = None if labels is None else self._labels(y, *labels)
 
     def _check_shapes(self):
         if self.w.ndim != 1:
@@ -240,11 +283,9 @@ class _Batch:
             )
 
     def _labels(self, y, low, high, allowed):
-        y = np.asarray(y)
-        if y.dtype.kind not in "biuf":
-            raise ValueError(f"y must be numeric, got dtype {y.dtype}")
+        y = _real(y, "y")
         if self.single and y.ndim == 0:
-            label = float(y)
+            label = float(_converted(y, np.float64, "y"))
             if not (low <= label <= high and math.isfinite(label)):
                 raise ValueError(f"labels must lie in {allowed}; y = {label!r}")
             return label
@@ -252,16 +293,14 @@ class _Batch:
             raise ValueError(f"X has no samples (X.shape={self.x_shape}); a loss needs one")
         expected = () if self.single else (self.m,)
         if y.shape != expected:
-            raise ValueError(
-                f"y must have shape {expected} to match X.shape={self.x_shape}, "
-                f"got y.shape={y.shape}"
-            )
-        y = y.astype(self.dtype, copy=False)
+            raise ValueError(f"y must have shape {expected} to match X.shape={self.x_shape}, "
+                             f"got y.shape={y.shape}")
+        y = _converted(y, self.dtype, "y")
         smallest, largest = y.min(), y.max()
-        if not (low <= smallest and largest <= high and np.isfinite(smallest - largest)):
-            inside = (y >= low) & (y <= high) & np.isfinite(y)
-            bad = np.flatnonzero(~inside)[0] if y.ndim else 0
-            raise ValueError(f"labels must lie in {allowed}; y[{bad}] = {y.reshape(-1)[bad]!r}")
+        if not (low <= smallest and largest <= high
+                and np.isfinite(smallest) and np.isfinite(largest)):
+            bad = int(np.flatnonzero(~((y >= low) & (y <= high) & np.isfinite(y)))[0])
+            raise ValueError(f"labels must lie in {allowed}; y[{bad}] = {y[bad]!r}")
         self.hard = not self.single and bool(np.all((y == 0) | (y == 1)))
         return y
 
@@ -269,26 +308,26 @@ class _Batch:
         with np.errstate(over="ignore", invalid="ignore"):  # reported below, with the culprit
             z = product(X, self.w)
             z += self.b
-        # A finite sum means every entry is finite (inf and nan propagate): one pass.
-        if not np.isfinite(np.add.reduce(z)) and not np.isfinite(z).all():
+            # A finite sum means every entry is finite (inf and nan propagate): one pass.
+            finite = np.isfinite(np.add.reduce(z)) or np.isfinite(z).all()
+        if not finite:
             self._explain_non_finite()
         return z
 
     def _explain_non_finite(self):
-        if not np.all(np.isfinite(self.w)):
-            raise ValueError(f"w has a non-finite value at index {_first_bad(self.w)}")
-        if not np.isfinite(self.b):
-            raise ValueError(f"b is not finite: {self.b!r}")
         X = self.X.reshape(1, -1) if self.single else self.X
         rows = ~np.all(np.isfinite(X), axis=1)
         if rows.any():
             raise ValueError(f"X has a non-finite value in row {int(np.flatnonzero(rows)[0])}")
         with np.errstate(over="ignore", invalid="ignore"):
             z = X @ self.w + self.b
-        raise ValueError(
-            f"z = X @ w + b overflows at row {_first_bad(z)}: the inputs are finite but too "
-            "large; rescale X or w"
-        )
+        raise ValueError(f"z = X @ w + b overflows at row {_first_bad(z)}: the inputs are "
+                         "finite but too large; rescale X or w")
+
+    def _beyond(self, what):
+        """The error for ``what`` (a sum, or a row's term) beyond the range of the dtype."""
+        return ValueError(f"{what} is not finite in {self.dtype.__name__}: the exact value "
+                          "is beyond its range; rescale X, w or y")
 
     # --- one sample, on Python floats ---------------------------------------------------
 
@@ -323,10 +362,32 @@ class _Batch:
         return self._reduce(per_block, hard)
 
     def _reduce(self, per_block, hard):
-        """(loss, dw, db) of every row, reduced; None for what ``per_block`` left out."""
-        if self.reduction == "none":
-            loss, delta = per_block(*self._arguments(self._z(self.X), self.y, hard))
-            return loss, None if delta is None else delta[:, None] * self.X, delta
+        """(loss, dw, db) of every row, reduced; None for what ``per_block`` left out.
+
+        A mean or sum of finite terms is formed without overflow: the terms are summed as
+        they are, or where that overflows, once more each times 2^-k (exact), 2^k ≥ 2m. A
+        term that is not finite, or a mean or sum beyond the range, raises ValueError."""
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked, below
+            if self.reduction == "none":
+                loss, delta = per_block(*self._arguments(self._z(self.X), self.y, hard))
+                dw = None if delta is None else delta[:, None] * self.X
+                self._check_rows(0, loss, delta, dw)
+                return loss, dw, delta
+            scale, total = 1, self._sums(per_block, hard, 1).sum(axis=0)
+            if not _all_finite(total):  # a term is not finite (raised here) or a sum overflowed
+                scale = 2.0 ** (self.m.bit_length() + 1)
+                total = self._sums(per_block, hard, 1 / scale).sum(axis=0)
+            if self.reduction == "mean":
+                total /= self.m
+            if scale != 1:
+                total *= scale
+                if not _all_finite(total):
+                    raise self._beyond(f"the {self.reduction} over the {self.m} samples")
+        return total[0], total[2:], total[1]
+
+    def _sums(self, per_block, hard, scale):
+        """Per stripe (row), the sums of the loss, δ (that is db) and δ·X (dw) over its
+        blocks, each term times ``scale``; with ``scale`` ≠ 1 every term is checked."""
         rows = max(1, BLOCK_BYTES // max(1, self.X.shape[1] * self.X.itemsize))
         starts = range(0, self.m, rows)
         stripes = min(len(starts), STRIPES)
@@ -338,7 +399,6 @@ class _Batch:
             weighted_sum = functools.partial(np.einsum, "i,ij->j")
         else:
             times_w = weighted_sum = np.matmul
-        # Row k holds stripe k's sums: loss, δ (that is db) and δ·X (dw).
         sums = np.zeros((stripes, 2 + self.X.shape[1]), self.dtype)
 
         def add_stripe(k):
@@ -346,6 +406,11 @@ class _Batch:
             for start in starts[len(starts) * k // stripes:len(starts) * (k + 1) // stripes]:
                 X, y = self.X[start:start + rows], self.y[start:start + rows]
                 loss, delta = per_block(*self._arguments(self._z(X, times_w), y, hard))
+                if scale != 1:
+                    self._check_rows(start, loss, delta,
+                                     None if delta is None else delta[:, None] * X)
+                    loss = None if loss is None else loss * scale
+                    delta = None if delta is None else delta * scale
                 if loss is not None:
                     total[0] += loss.sum()
                 if delta is not None:
@@ -353,10 +418,19 @@ class _Batch:
                     total[2:] += weighted_sum(delta, X)
 
         _each(add_stripe, range(stripes), threaded)
-        total = sums.sum(axis=0)
-        if self.reduction == "mean":
-            total /= self.m
-        return total[0], total[2:], total[1]
+        return sums
+
+    def _check_rows(self, start, loss, delta, dw):
+        """Raise ValueError at the first row (``start`` + its index) whose loss, δ or δ·x
+        (per-sample arrays, or None) is not finite."""
+        parts = {what: part.reshape(len(part), -1) for what, part in
+                 (("the loss", loss), ("δ", delta), ("δ·x", dw)) if part is not None}
+        if not all(_all_finite(part) for part in parts.values()):
+            bad = np.stack([~np.isfinite(part).all(axis=1) for part in parts.values()])
+            first, kind = np.argwhere(bad.T)[0]  # the first row, and its first bad part
+            row, what = start + int(first), list(parts)[kind]
+            z = float(self.X[row] @ self.w) + float(self.b)
+            raise self._beyond(f"{what} at row {row} (z = {z:.6g}, y = {self.y[row]:.6g})")
 
     @staticmethod
     def _arguments(z, y, hard):
@@ -421,15 +495,33 @@ if hasattr(os, "register_at_fork"):
 
 
 def _scalar(value, name, dtype):
-    array = np.asarray(value)
-    if array.ndim != 0 or array.dtype.kind not in "biuf":
+    try:
+        array = _real(value, name)
+    except ValueError:
+        array = None
+    if array is None or array.ndim != 0:
         raise ValueError(f"{name} must be a real scalar, got {value!r}")
-    return array.astype(dtype)[()]
+    value = _converted(array, dtype, name)[()]
+    if not math.isfinite(value):
+        raise ValueError(f"{name} is not finite: {value!r}")
+    return value
 
 
-def _first_bad(array):
-    """Index of the first non-finite entry: an int for 1-D arrays, else a tuple."""
-    flat = int(np.flatnonzero(~np.isfinite(array.ravel()))[0])
+def _all_finite(array):
+    """Whether every entry of ``array`` (of numbers) is finite. Of many floats, the sum
+    is finite only then (inf and nan propagate): a second pass only where it overflowed."""
+    if array.size > 64 and array.dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(np.add.reduce(array, axis=None)):
+                return True
+    return bool(np.isfinite(array).all())
+
+
+def _first_bad(array, bad=None):
+    """Index of the first non-finite entry (of the first True of ``bad`` if given): an int
+    for 1-D arrays, else a tuple."""
+    bad = ~np.isfinite(array) if bad is None else bad
+    flat = int(np.flatnonzero(bad.ravel())[0])
     if array.ndim == 1:
         return flat
     return tuple(int(i) for i in np.unravel_index(flat, array.shape))
