@@ -303,3 +303,12 @@ def test_arbitrary_token_soup_never_raises(tmp_path):
         assert main(["check", str(source)]) in (0, 1, 2)
 
     check_soup()
+
+
+def test_json_prints_a_second_derivative(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(r"\frac{d}{dz}\frac{d}{dz} z^2 = 2"))
+    assert main(["check", "-", "--json"]) == 0
+    (step,) = json.loads(capsys.readouterr().out)["steps"]
+    assert step["lhs"]["text"] == "∂^2/∂z∂z (z**2)" and step["status"] == "proved"

@@ -226,15 +226,8 @@ def as_text(results):
 
 
 def _printed(expr):
-    """{"text": …, "latex": …} of one side; a form the printers cannot print (a
-    derivative in two variables, for ``text``) is given as SymPy writes it instead."""
-    forms = {}
-    for form, printer in (("text", text), ("latex", latex)):
-        try:
-            forms[form] = printer(expr)
-        except Exception:  # noqa: BLE001 - a printer's gap must not lose the report
-            forms[form] = str(expr)
-    return forms
+    """{"text": …, "latex": …} of one side."""
+    return {"text": text(expr), "latex": latex(expr)}
 
 
 def as_json(results, source_name):

@@ -44,8 +44,9 @@ class Step:
     The sides mean what ``model`` (a ``derive.engine.model.Model``) says they mean: a
     step is only true or false in a model, so there is no default. ``rule`` is a
     ``Rule`` (its name is recorded, its phrase printed on the sheet) or, for a check
-    made outside a derivation, a plain description. ``domains`` maps a free variable (such as a ∈ (0, 1)) to the set it ranges over; such
-    variables are kept free instead of being unfolded to their definitions. ``detail``
+    made outside a derivation, a plain description. ``domains`` maps a free variable
+    (such as a ∈ (0, 1)) to the set it ranges over; such variables are kept free
+    instead of being unfolded to their definitions. ``detail``
     says what the rule used: the label of an earlier result (a str), or a SymPy
     statement such as σ(z) ∈ (0, 1).
     """

@@ -15,6 +15,10 @@ class TextPrinter(StrPrinter):
         super().__init__({"order": "none"})
 
     def _print_Derivative(self, expr):
+        if len(expr.variables) != 1:  # d²/dz² (…) and mixed ones: one ∂ per variable
+            inner = self._print(expr.expr)
+            marks = "".join(f"∂{self._print(variable)}" for variable in expr.variables)
+            return f"∂^{len(expr.variables)}/{marks} ({inner})"
         (variable,), inner = expr.variables, expr.expr
         if isinstance(inner, AppliedUndef) and inner.args == (variable,):
             return f"{self._print(inner.func)}'({self._print(variable)})"
