@@ -312,3 +312,19 @@ def test_json_prints_a_second_derivative(capsys, monkeypatch):
     assert main(["check", "-", "--json"]) == 0
     (step,) = json.loads(capsys.readouterr().out)["steps"]
     assert step["lhs"]["text"] == "∂^2/∂z∂z (z**2)" and step["status"] == "proved"
+
+
+def test_a_row_with_its_own_left_side_starts_a_new_chain(tmp_path, capsys):
+    """A row break is never a product: each row that does not begin with '=' is a chain
+    of its own, reported at its own line (the block a user reported as FALSE)."""
+    source = tmp_path / "rows.tex"
+    source.write_text("\\begin{align*}\n"
+                      "\\sigma(z) &= \\frac{1}{1+e^{-z}} \\\\\n"
+                      "\\frac{d}{dz}\\sigma(z) &= \\sigma(z)(1-\\sigma(z)) \\\\\n"
+                      "a' &= 1 - a\n"
+                      "\\end{align*}\n")
+    assert main(["check", str(source)]) == 1
+    report = capsys.readouterr().out
+    assert "step 1 (line 2): = \\frac{1}{1+e^{-z}}\n    proved" in report
+    assert "step 2 (line 3): = \\sigma(z)(1-\\sigma(z))\n    proved" in report
+    assert "step 3 (line 4): = 1 - a\n    FALSE" in report

@@ -44,6 +44,8 @@ _ENVIRONMENT = re.compile(
 _NOT_MATHEMATICS = re.compile(
     r"\\(def|edef|gdef|let|input|include|newcommand|renewcommand|catcode|write|read|openin)\b"
 )
+_ROW_BREAK = re.compile(r"\\\\(?:\[[^\]]*\])?")
+"""The end of a row of an align (two backslashes), with an optional vertical space."""
 _ASIDE = [
     re.compile(r"(?<!\\)%[^\n]*"),  # comments
     re.compile(r"&&[^\n]*?(?=\\\\|\n|$)"),  # the annotation column of an align
@@ -87,6 +89,25 @@ def set_aside(block):
     return block
 
 
+def rows_as_chains(block, first_line):
+    """[(text, first line)] of the chains written in ``block``. Rows end at a row break
+    (two backslashes); a row that begins with '=' (after its alignment mark) continues
+    the chain above it, and any other row starts a chain of its own, so a row break is
+    never read as a product."""
+    breaks = list(_ROW_BREAK.finditer(block))
+    rows = zip([0] + [row_break.end() for row_break in breaks],
+               [row_break.start() for row_break in breaks] + [len(block)], strict=True)
+    starts = []
+    for start, end in rows:
+        row = set_aside(block[start:end]).strip()
+        if starts and (not row or row.startswith("=")):
+            continue  # part of the chain above
+        starts.append(start)
+    ends = starts[1:] + [len(block)]
+    return [(block[start:end], first_line + block.count("\n", 0, start))
+            for start, end in zip(starts, ends, strict=True)]
+
+
 class Chains(list):
     """The chains of one input ([Part] each), and the ``Clock`` of its time budget,
     started when reading began."""
@@ -110,12 +131,13 @@ def read(source, model, loss):
                               "joined by '=' are read")
     chains = []
     deadline = time.monotonic() + clock.limit(TIME_LIMIT)
-    for block, first_line in blocks(source):
-        chain = parse_chain(set_aside(block), model, loss, first_line, deadline)
-        if len(chain) < 2:
-            raise LatexInputError(first_line, 1, "expected a chain of equalities "
-                                  "'lhs = e1 = …'; found no '='")
-        chains.append(chain)
+    for block, block_line in blocks(source):
+        for written, first_line in rows_as_chains(block, block_line):
+            chain = parse_chain(set_aside(written), model, loss, first_line, deadline)
+            if len(chain) < 2:
+                raise LatexInputError(first_line, 1, "expected a chain of equalities "
+                                      "'lhs = e1 = …'; found no '='")
+            chains.append(chain)
     if sum(len(chain) - 1 for chain in chains) > MAX_STEPS:
         raise LatexInputError(1, 1, f"more than {MAX_STEPS} steps; check a shorter derivation")
     return Chains(chains, clock)
