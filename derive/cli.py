@@ -352,7 +352,7 @@ def _build(arguments):
     out = arguments.out
     _refuse_file_in_the_way("build", f"--out {out}", out)
     chosen = arguments.activation is not None or arguments.loss is not None
-    model = _model("build", arguments.activation, arguments.loss)
+    model = _model("build", arguments.activation, arguments.loss) if chosen else None
     try:
         built = [artefacts(_verified("build", model), info)] if chosen else golden(info)
     except StepError as error:

@@ -84,8 +84,7 @@ class Verdict:
 
 def check(lhs, rhs, relation, domains):
     """Establish ``lhs relation rhs`` for meanings over ``domains``; raise Refuted."""
-    if relation not in RELATIONS:
-        raise ValueError(f"unknown relation {relation!r}; use one of {RELATIONS}")
+    _known(relation)
     return _established(lhs, rhs, relation, frozenset(domains.items()))
 
 
@@ -103,18 +102,25 @@ def _established(lhs, rhs, relation, domains):
     _sample(holds, variables, domains, PROBE_POINTS, seed=SEED + 1)
     if _proved(lhs, rhs, relation, variables, domains, cheap=False):
         return Verdict(SYMBOLIC)
-    return Verdict(NUMERIC, _sample(holds, variables, domains, MIN_POINTS, seed=SEED))
+    return _numeric_verdict(holds, variables, domains)
 
 
 def check_numerically(lhs, rhs, relation, domains):
     """The numeric evidence of ``check`` alone: the same ``MIN_POINTS`` seeded points its
     fallback draws, no proof attempted; raise Refuted or Undecided. For a caller that
     stopped the proof search (``derive check``, past its time budget)."""
+    _known(relation)
+    variables = sorted(_free(lhs, rhs), key=str)
+    return _numeric_verdict(_truth(lhs, rhs, relation), variables,
+                            {**BASE_DOMAINS, **domains})
+
+
+def _known(relation):
     if relation not in RELATIONS:
         raise ValueError(f"unknown relation {relation!r}; use one of {RELATIONS}")
-    domains = {**BASE_DOMAINS, **domains}
-    variables = sorted(_free(lhs, rhs), key=str)
-    holds = _truth(lhs, rhs, relation)
+
+
+def _numeric_verdict(holds, variables, domains):
     return Verdict(NUMERIC, _sample(holds, variables, domains, MIN_POINTS, seed=SEED))
 
 
