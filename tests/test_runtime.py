@@ -19,8 +19,9 @@ import pytest
 from support import holds_in_forked_child
 
 from derive.codegen import runtime as rt
+from derive.codegen import runtime_inputs as inputs
 from derive.codegen.context import TEMPLATE
-from derive.codegen.paste import RUNTIME, pasted, pieces
+from derive.codegen.paste import RUNTIME_FILES, pasted, pieces, runtime_source
 from derive.engine.stable import HELPERS
 from derive.render import LATEX_DELIMITERS, environment, templates_folder
 
@@ -117,9 +118,9 @@ def test_values_beyond_the_range_of_the_computation_are_named():
         with pytest.raises(ValueError, match=r"b has a value beyond the float32 range"):
             rt._Batch(np.ones(2, np.float32), 1e300, np.ones((3, 2), np.float32))
         with pytest.raises(ValueError, match=r"z has a value beyond the float64 range"):
-            rt._float_array(np.longdouble("-1e400"), "z")
-    assert rt._converted(np.array([1e300]), np.float64, "y")[0] == 1e300
-    assert rt._converted(np.array([3.0], np.longdouble), np.float64, "y").dtype == np.float64
+            inputs._float_array(np.longdouble("-1e400"), "z")
+    assert inputs._converted(np.array([1e300]), np.float64, "y")[0] == 1e300
+    assert inputs._converted(np.array([3.0], np.longdouble), np.float64, "y").dtype == np.float64
 
 
 @pytest.mark.parametrize("X, w, b, message", [
@@ -149,25 +150,25 @@ def test_a_single_sample_with_a_non_finite_feature_names_it():
 
 
 def test_float_array_keeps_float32_and_names_a_bad_entry():
-    assert rt._float_array(np.ones(2, np.float16), "z").dtype == np.float64
-    assert rt._float_array(np.ones(2, np.float32), "z").dtype == np.float32
-    assert rt._float_array([1, 2], "z").dtype == np.float64
+    assert inputs._float_array(np.ones(2, np.float16), "z").dtype == np.float64
+    assert inputs._float_array(np.ones(2, np.float32), "z").dtype == np.float32
+    assert inputs._float_array([1, 2], "z").dtype == np.float64
     with pytest.raises(ValueError, match=r"z must be numeric, got dtype <U1"):
-        rt._float_array(["a"], "z")
+        inputs._float_array(["a"], "z")
     with pytest.raises(ValueError, match=r"z has a non-finite value at index 2"):
-        rt._float_array([0.0, 1.0, np.nan], "z")
+        inputs._float_array([0.0, 1.0, np.nan], "z")
     with pytest.raises(ValueError, match=r"z has a non-finite value at index \(1, 0\)"):
-        rt._float_array([[0.0, 1.0], [-np.inf, 1.0]], "z")
+        inputs._float_array([[0.0, 1.0], [-np.inf, 1.0]], "z")
 
 
 def test_scalar_is_converted_to_the_computation_dtype():
-    value = rt._scalar(2, "b", np.float32)
+    value = inputs._scalar(2, "b", np.float32)
     assert value == 2 and value.dtype == np.float32
     for bad in ([1.0, 2.0], "1", [1.0, [2.0]], 1j, np.ma.masked_array(1.0)):
         with pytest.raises(ValueError, match="b must be a real scalar"):
-            rt._scalar(bad, "b", np.float64)
+            inputs._scalar(bad, "b", np.float64)
     with pytest.raises(ValueError, match="b is not finite: np.float64\\(nan\\)"):
-        rt._scalar(np.nan, "b", np.float64)
+        inputs._scalar(np.nan, "b", np.float64)
 
 
 def test_float32_inputs_are_computed_in_float32():
@@ -399,13 +400,14 @@ def test_log1p_ratio_is_its_limit_1_where_t_underflowed():
     t = np.array([0.0, 1e-300, 1e-8, 0.5, 1.0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        ratio = rt._log1p_ratio(t)
+        ratio = inputs._log1p_ratio(t)
     np.testing.assert_allclose(ratio, [1, 1, 1 - 5e-9, 2 * np.log1p(0.5), np.log(2)],
                                rtol=1e-15)
 
 
 def test_runtime_passes_ruff():
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(RUNTIME)],
+    files = [str(path) for path in RUNTIME_FILES]
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", *files],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -472,14 +474,21 @@ def test_a_missing_piece_is_an_error_that_names_it():
         pasted(SOURCE, ["LIMIT", "nothing"])
 
 
-def test_every_line_of_the_runtime_is_in_a_piece():
-    """A top-level comment of runtime.py would silently not be pasted."""
-    source = RUNTIME.read_text(encoding="utf-8")
+@pytest.mark.parametrize("path", RUNTIME_FILES, ids=lambda path: path.name)
+def test_every_line_of_the_runtime_is_in_a_piece(path):
+    """A top-level comment of a runtime file would silently not be pasted."""
+    source = path.read_text(encoding="utf-8")
     docstring_end = ast.parse(source).body[0].end_lineno
     body = source.splitlines()[docstring_end:]
     pasted_lines = "\n".join(piece.text for piece in pieces(source).values()).splitlines()
     assert [line for line in body if line.strip()] == \
         [line for line in pasted_lines if line.strip()]
+
+
+def test_the_pasted_imports_are_the_runtime_s_own_and_never_derive():
+    imports = pieces(runtime_source())["imports"].text
+    assert "derive" not in imports
+    assert "import numpy as np" in imports
 
 
 def test_the_template_pastes_every_piece_of_the_runtime():
@@ -492,4 +501,4 @@ def test_the_template_pastes_every_piece_of_the_runtime():
     named = {argument.value for call in calls for argument in call.args
              if isinstance(argument, jinja2.nodes.Const)}
     helpers = {helper.code_name for helper in HELPERS}
-    assert named | helpers == set(pieces(RUNTIME.read_text(encoding="utf-8")))
+    assert named | helpers == set(pieces(runtime_source()))

@@ -53,7 +53,7 @@ def test_both_variants_compile_cleanly(compiled, variant):
 @pytest.mark.parametrize("variant", list(SHEET_FILES))
 def test_latex_numbers_equal_the_numbers_code_cites(compiled, book, variant):
     run, _ = compiled[variant]
-    numbers = equation_numbers(book)
+    numbers = equation_numbers(book.on_sheet())
     labels = _labels(run.aux)
     assert set(labels) == {d.label for d in book}
     assert labels == {d.label: numbers[d.label] for d in book}

@@ -48,7 +48,7 @@ def stable_form(expr, model):
 def module_context(book):
     """Plain strings for ``templates/logistic_regression.py.jinja``."""
     model = book.model
-    numbers = equation_numbers(book)
+    numbers = equation_numbers(book.on_sheet())
     act = model.activation
     for primitive in PRIMITIVES:
         Step(primitive(z), primitive.body, "stable body", model=model,

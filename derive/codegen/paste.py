@@ -1,9 +1,11 @@
 """Pasting the fixed runtime into generated modules, piece by piece, verbatim.
 
-A generated module carries the exact source of the top-level definitions of
-``derive/codegen/runtime.py`` that it needs; the module template asks for them by name
-with ``runtime(name, …)``, so the runtime stays one real, linted, tested module and each
-generated file stays self-contained.
+A generated module carries the exact source of the top-level definitions of the runtime
+files (``derive/codegen/runtime.py`` and ``runtime_inputs.py``) that it needs; the module
+template asks for them by name with ``runtime(name, …)``, so the runtime stays real,
+linted, tested modules and each generated file stays self-contained. The imports piece
+is that of ``runtime.py`` without its imports from ``derive`` itself (the pieces those
+name are pasted too).
 """
 
 import ast
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RUNTIME = Path(__file__).resolve().parent / "runtime.py"
+RUNTIME_FILES = (RUNTIME, RUNTIME.with_name("runtime_inputs.py"))
+"""Every file whose pieces ``runtime`` pastes; the first one's imports are pasted."""
 IMPORTS = "imports"
 """The name of the piece that holds every import of ``runtime.py``."""
 
@@ -27,8 +31,33 @@ class Piece:
 
 
 def runtime(*names):
-    """The pieces ``names`` of ``derive/codegen/runtime.py``, in the order given."""
-    return pasted(RUNTIME.read_text(encoding="utf-8"), names)
+    """The pieces ``names`` of the runtime files, in the order given."""
+    return pasted(runtime_source(), names)
+
+
+@functools.lru_cache(maxsize=1)
+def runtime_source():
+    """The runtime files as one source: ``runtime.py`` without its imports from
+    ``derive``, then the other files without their imports."""
+    first, *others = (path.read_text(encoding="utf-8") for path in RUNTIME_FILES)
+    text = _without_own_imports(first)
+    for other in others:
+        imports = pieces(other)[IMPORTS].text
+        text += "\n\n" + other.split(imports, 1)[1]
+    return text
+
+
+def _without_own_imports(source):
+    """``source`` without its imports from ``derive`` (one line, or parenthesised)."""
+    kept, inside = [], False
+    for line in source.split("\n"):
+        if line.startswith("from derive."):
+            inside = line.endswith("(")
+        elif inside:
+            inside = line != ")"
+        else:
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def pasted(source, names):

@@ -14,6 +14,7 @@ found by the engine.
 from sympy import Contains, Derivative, Eq, Limit, Rel, S, Subs, oo, simplify
 
 from derive.engine import labels, rules
+from derive.engine.averaged import PENALTY_SECTION, derive_samples
 from derive.engine.steps import Derivation
 from derive.engine.symbols import PARAMETERS, a, y, z
 
@@ -27,11 +28,12 @@ class Book:
         self.derivations = []
         self._by_label = {}
 
-    def start(self, title, label, lhs, domains=None):
-        """A new derivation in the current section, starting from ``lhs``."""
+    def start(self, title, label, lhs, domains=None, model=None):
+        """A new derivation in the current section, starting from ``lhs``, in the
+        book's model unless another is given (the samples section's, say)."""
         if label in self._by_label:
             raise ValueError(f"two derivations share the label {label!r}")
-        derivation = Derivation(title, label, lhs, model=self.model, domains=domains,
+        derivation = Derivation(title, label, lhs, model=model or self.model, domains=domains,
                                 section=self.section)
         self.derivations.append(derivation)
         self._by_label[label] = derivation
@@ -42,6 +44,12 @@ class Book:
             return self._by_label[label]
         except KeyError:
             raise KeyError(f"no derivation is labelled {label!r} in this book") from None
+
+    def on_sheet(self):
+        """The derivations a sheet shows, in order: all but the L2 penalty's own results
+        when the model has no penalty (code generation uses them regardless)."""
+        hidden = {PENALTY_SECTION} if self.model.penalty.name == "none" else set()
+        return [d for d in self.derivations if d.section not in hidden]
 
     def __contains__(self, label):
         return label in self._by_label
@@ -73,6 +81,7 @@ def derive_all(model):
     for loss in model.losses:
         for parameter in PARAMETERS:
             gradient(book, loss, parameter)
+    derive_samples(book, gradient)
     return book
 
 

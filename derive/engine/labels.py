@@ -66,6 +66,30 @@ def gradient(loss, parameter):
     return f"grad-{loss.name}-{_PARAMETER_NAMES[parameter]}"
 
 
+PENALTY_DEFINITION = "def-R"
+PENALTY_GRADIENT = "grad-R"
+
+
+def sample_delta(loss):
+    """δ^{(i)} = ∂L^{(i)}/∂z^{(i)} at sample i."""
+    return f"delta-J{loss.name}"
+
+
+def averaged_definition(loss):
+    """J = (1/m) Σ_i L^{(i)} + R(w)."""
+    return f"{DEFINITION_PREFIX}J{loss.name}"
+
+
+def averaged_gradient(loss, parameter):
+    """∂J/∂p for p = w_j or b."""
+    return f"grad-J{loss.name}-{_PARAMETER_NAMES[parameter]}"
+
+
+def matrix_gradient(loss):
+    """∇_w J in matrix form."""
+    return f"grad-J{loss.name}-matrix"
+
+
 def equation(label):
     """The LaTeX label of a result on the sheet."""
     return f"eq:{label}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sympy import Derivative, Limit, diff, limit
 
 from derive.engine.registry import ACTIVATIONS, LOSSES, Activation, Loss
+from derive.engine.samples import PENALTIES, Penalty
 from derive.engine.stable import unfold_primitives
 from derive.engine.symbols import a, b, rest, w_j, x_j, z
 
@@ -22,10 +23,12 @@ _OPENS_Z = (w_j, x_j, b)
 
 @dataclass(frozen=True)
 class Model:
-    """One neuron: z = w·x + b, a = activation(z), and the losses L(a, y)."""
+    """One neuron: z = w·x + b, a = activation(z), the losses L(a, y), and the penalty
+    R(w) of the averaged loss (``derive.engine.samples``; none by default)."""
 
     activation: Activation
     losses: tuple[Loss, ...]
+    penalty: Penalty = PENALTIES["none"]
 
     def meaning(self, expr, keep=frozenset()):
         """``expr`` in base variables, with the symbols in ``keep`` left free."""

@@ -10,7 +10,10 @@ with ``solveset`` over the variable's domain. Before the costly ``simplify`` a f
 seeded high-precision points are tried, so a false step fails fast with its
 counterexample. Where no symbolic route succeeds, at least ``MIN_POINTS`` seeded points
 are checked in high precision (mpmath, working precision raised with |z| so that
-e^{−z} cancellations stay exact) and the step is marked numerically checked.
+e^{−z} cancellations stay exact) and the step is marked numerically checked. A
+relation with sums over samples i = 1…m is proved for symbolic m (the terms of both
+sides compared under one sum) or else checked at m = ``FIXED_SAMPLES`` only, and so
+marked numeric: evidence at one size is not a proof for every m.
 ``check_numerically`` is that numeric check alone, for a caller with a time budget
 (``derive check``); ``check`` itself has none, so a verdict depends only on its
 arguments.
@@ -24,12 +27,15 @@ import mpmath
 from sympy import (
     Abs,
     Dummy,
+    Indexed,
     Interval,
     Max,
     Min,
     Piecewise,
     Rel,
     S,
+    Sum,
+    Symbol,
     cancel,
     lambdify,
     log,
@@ -39,6 +45,7 @@ from sympy import (
 from sympy.codegen.cfunctions import log1p
 from sympy.core.relational import Relational
 
+from derive.engine import samples
 from derive.engine.symbols import b, w_j, x_j, y, z
 
 SYMBOLIC = "symbolic"
@@ -46,6 +53,7 @@ NUMERIC = "numeric"
 MIN_POINTS = 32
 PROBE_POINTS = 8
 SEED = 20190217
+FIXED_SAMPLES = 3
 RELATIONS = ("=", "<", "<=", ">", ">=", "<=>")
 
 BASE_DOMAINS = {
@@ -54,6 +62,8 @@ BASE_DOMAINS = {
     x_j: S.Reals,
     w_j: S.Reals,
     b: S.Reals,
+    samples.lam: Interval(0, S.Infinity),
+    samples.rho: Interval(0, S.Infinity),
 }
 """Where each base variable ranges. Labels y lie in [0, 1] (hard labels are 0 and 1)."""
 
@@ -98,11 +108,29 @@ def _established(lhs, rhs, relation, domains):
     variables = sorted(_free(lhs, rhs), key=str)
     if _proved(lhs, rhs, relation, variables, domains, cheap=True):
         return Verdict(SYMBOLIC)
+    if lhs.has(Sum) or rhs.has(Sum):
+        if _proved(lhs, rhs, relation, variables, domains, cheap=False):
+            return Verdict(SYMBOLIC)
+        lhs, rhs, variables, domains = _at_fixed_size(lhs, rhs, domains)
     holds = _truth(lhs, rhs, relation)
     _sample(holds, variables, domains, PROBE_POINTS, seed=SEED + 1)
     if _proved(lhs, rhs, relation, variables, domains, cheap=False):
         return Verdict(SYMBOLIC)
     return _numeric_verdict(holds, variables, domains)
+
+
+def _at_fixed_size(lhs, rhs, domains):
+    """Sums over samples i = 1…m written out at m = ``FIXED_SAMPLES``, each entry x[i, j],
+    y[i], … a variable of its own (labels in [0, 1]): numeric evidence at one size,
+    which is not a proof for every m (a step checked so is marked numeric)."""
+    sides = [side.subs(samples.m, FIXED_SAMPLES).doit() for side in (lhs, rhs)]
+    entries = sorted(set().union(*(side.atoms(Indexed) for side in sides)), key=str)
+    names = {entry: Symbol(str(entry), real=True) for entry in entries}
+    sides = [side.xreplace(names) for side in sides]
+    domains = dict(domains)
+    for entry, name in names.items():
+        domains[name] = Interval(0, 1) if entry.base == samples.y else S.Reals
+    return (*sides, sorted(_free(*sides), key=str), domains)
 
 
 def check_numerically(lhs, rhs, relation, domains):

@@ -8,18 +8,38 @@ rule's factors stay where the rule put them), and the symbol names of
 ``derive.engine.symbols`` and the registry.
 """
 
-from sympy import Add, Mul, Symbol
+from sympy import Add, Indexed, Mul, Sum, Symbol
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from derive.engine import samples
 from derive.engine.registry import ACTIVATIONS, LOSSES
 from derive.engine.symbols import LATEX_NAMES, a
 
 
+def _averaged_latex(loss):
+    return loss.latex.replace(r"\mathcal{L}", "J")
+
+
 def _symbol_names():
     names = dict(LATEX_NAMES)
+    names.update(samples.LATEX_NAMES)
     names.update({loss.symbol: loss.latex for loss in LOSSES.values()})
+    names.update({samples.averaged(loss): _averaged_latex(loss) for loss in LOSSES.values()})
+    return names
+
+
+def _indexed_names():
+    names = dict(samples.INDEXED_LATEX)
+    names.update({samples.loss_at(loss).name: loss.latex for loss in LOSSES.values()})
+    return names
+
+
+def _matrix_names():
+    names = dict(samples.MATRIX_LATEX)
+    names.update({samples.gradient_vector(loss).name:
+                  rf"\nabla_{{\mathbf{{w}}}} {_averaged_latex(loss)}" for loss in LOSSES.values()})
     return names
 
 
@@ -32,6 +52,24 @@ class DeriveLatexPrinter(LatexPrinter):
         self._function_names = {
             entry.function.__name__: entry.latex for entry in ACTIVATIONS.values()
         }
+        self._indexed_names, self._matrix_names = _indexed_names(), _matrix_names()
+
+    def _print_Indexed(self, expr):
+        """x_j^{(i)}: the sample index as a superscript in parentheses, then the feature."""
+        base = self._indexed_names.get(expr.base.name, expr.base.name)
+        sample, *feature = (self._print(index) for index in expr.indices)
+        text = f"{base}^{{({sample})}}"
+        return f"{text}_{{{feature[0]}}}" if feature else text
+
+    def _print_MatrixSymbol(self, expr):
+        return self._matrix_names.get(expr.name, expr.name)
+
+    def _print_OneMatrix(self, expr):
+        """The vector of ones; as a row (1 × m), transposed."""
+        return r"\mathbf{1}^{\top}" if expr.shape[0] == 1 else r"\mathbf{1}"
+
+    def _print_Transpose(self, expr):
+        return f"{self.parenthesize(expr.arg, PRECEDENCE['Pow'])}^{{\\top}}"
 
     def _print_Derivative(self, expr):
         if len(expr.variables) != 1:
@@ -41,9 +79,10 @@ class DeriveLatexPrinter(LatexPrinter):
         if isinstance(inner, AppliedUndef) and inner.args == (variable,):
             return f"{self._function_name(inner)}'\\left({self._print(variable)}\\right)"
         mark = "d" if variable == a else "\\partial"
-        top = self._print(inner) if isinstance(inner, Symbol) else ""
+        named = isinstance(inner, (Symbol, Indexed))
+        top = self._print(inner) if named else ""
         fraction = f"\\frac{{{mark} {top}}}{{{mark} {self._print(variable)}}}"
-        if isinstance(inner, Symbol):
+        if named:
             return fraction
         return f"{fraction} \\left({self._print(inner)}\\right)"
 
@@ -55,6 +94,10 @@ class DeriveLatexPrinter(LatexPrinter):
         return super()._print_Function(expr, exp)
 
     def _print_Mul(self, expr):
+        mean = _mean_of(expr)
+        if mean is not None:
+            count, total = mean
+            return f"\\frac{{1}}{{{self._print(count)}}} {self._print(total)}"
         if not isinstance(expr, Mul) or _is_canonical(expr):
             return super()._print_Mul(expr)
         if len(expr.args) == 2 and expr.args[0] == -1:
@@ -83,6 +126,16 @@ class DeriveLatexPrinter(LatexPrinter):
 
     def _function_name(self, expr):
         return self._function_names.get(type(expr).__name__, type(expr).__name__)
+
+
+def _mean_of(expr):
+    """(m, the rest) for a product 1/m · Σ … (printed as 1/m before the sum), else None."""
+    if not isinstance(expr, Mul) or len(expr.args) != 2:
+        return None
+    first, second = sorted(expr.args, key=lambda factor: not factor.is_Pow)
+    if first.is_Pow and first.exp == -1 and first.base.is_Symbol and isinstance(second, Sum):
+        return first.base, second
+    return None
 
 
 def _is_canonical(expr):

@@ -33,6 +33,8 @@ SECTIONS = {
     "neuron": "{heading}",
     "losses": "The losses",
     "gradients": "Gradients",
+    "penalty": "The penalty",
+    "samples": "All samples at once",
 }
 RELATIONS = {"=": "=", "<": "<", ">": ">", "<=": r"\leq", ">=": r"\geq", "<=>": r"\iff"}
 SATURATED_Z = 10
@@ -69,14 +71,15 @@ def sheet_context(book, info=None, variant="solutions", extras=SheetExtras()):
     if not info.title:
         heading = model.activation.heading
         info = replace(info, title=f"Gradients of {heading[0].lower()}{heading[1:]}")
-    numbers = equation_numbers(book)
+    shown = book.on_sheet()
+    numbers = equation_numbers(shown)
     remarks = _remarks() if shows_saturation(model) else {}
     sections = [
         {
             "key": key,
             "heading": heading.format(heading=model.activation.heading),
             "derivations": [_derivation(d, numbers, remarks.get(d.label))
-                            for d in book if d.section == key],
+                            for d in shown if d.section == key],
         }
         for key, heading in SECTIONS.items()
     ]
@@ -94,6 +97,7 @@ def sheet_context(book, info=None, variant="solutions", extras=SheetExtras()):
         "saturation": _saturation(book, extras.saturation),
         "links": [_link(link, model) for link in extras.links],
         "figure": extras.figure,
+        "penalty": model.penalty.name,
     }
 
 
@@ -153,7 +157,7 @@ def _derivation(derivation, numbers, remark=None):
         "remark": remark,
         "title": _title(derivation.title_parts),
         "number": numbers[derivation.label],
-        "is_definition": [s.rule for s in derivation.steps] == ["definition"]
+        "is_definition": len(derivation.steps) == 1
         and derivation.label.startswith(labels.DEFINITION_PREFIX),
         "lhs": latex(derivation.lhs),
         "relation": RELATIONS[derivation.relation],
