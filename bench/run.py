@@ -18,7 +18,10 @@ Candidates:
 * ``jax`` — ``jax.jit(jax.value_and_grad(loss))`` with 64-bit floats, if JAX is installed;
 * ``torch`` — autograd on ``binary_cross_entropy_with_logits`` in float64, if PyTorch is
   installed (install a CPU build; nothing here installs it);
-* ``derive value_and_grad_ce`` and ``derive grad_ce`` — the generated module.
+* ``derive value_and_grad_ce`` and ``derive grad_ce`` — the generated module;
+* ``numba value_and_grad_ce`` and ``numba grad_ce`` — the generated numba module, if numba
+  is installed (``bench/numba_target.py``; its compile times in fresh processes are
+  reported apart).
 
 For m = 1 (one sample, X of shape (n,)) a minimal hand-written NumPy gradient is timed
 too. The accuracy table gives each candidate's largest relative error of the per-sample
@@ -38,6 +41,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from bench import numba_target
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (1, 1_000, 200_000, 1_000_000)
@@ -169,7 +174,7 @@ def torch_candidate(X, y):
     return call, per_sample
 
 
-def generated_candidates(module):
+def generated_candidates(module, prefix="derive"):
     def value_and_grad(X, y):
         def per_sample(z, labels):
             loss, _, delta = module.value_and_grad_ce(np.ones(1), 0.0, z[:, None], labels,
@@ -181,7 +186,7 @@ def generated_candidates(module):
     def grad(X, y):
         return (lambda w, b: (None, *module.grad_ce(w, b, X, y))), None
 
-    return {"derive value_and_grad_ce": value_and_grad, "derive grad_ce": grad}
+    return {f"{prefix} value_and_grad_ce": value_and_grad, f"{prefix} grad_ce": grad}
 
 
 OPTIONAL = {"jax": jax_candidate, "torch": torch_candidate}
@@ -197,6 +202,11 @@ def candidates(module):
         except ImportError:
             skipped[name] = f"{name} is not installed"
     found.update(generated_candidates(module))
+    fast = numba_target.load()
+    if fast is None:
+        skipped["numba"] = "numba is not installed (pip install numba)"
+    else:
+        found.update(generated_candidates(fast, "numba"))
     return found, skipped
 
 
@@ -362,17 +372,22 @@ def main(argv=None):
         results[m], first_calls[m] = time_size(m, arguments.features, makers,
                                                arguments.repeats, arguments.settle)
     table = accuracy(makers)
+    compiled = {} if "numba" in skipped else numba_target.compile_times(
+        max(arguments.sizes), arguments.features)
     report = "\n\n".join([
         markdown(results, arguments.features, f"Settled ({arguments.settle} s of calls first)"),
         markdown(first_calls, arguments.features,
                  "First call of each round, right after the previous candidate"),
-        accuracy_markdown(table)])
+        accuracy_markdown(table),
+        *([(f"numba, first call of value_and_grad_ce in a fresh process (import included, "
+           f"m = {max(arguments.sizes):,}): {compiled['cold']:.2f} s compiling (cache "
+           f"emptied), {compiled['warm']:.2f} s with the cache warm.")] if compiled else [])])
     print(report)
     document = {"machine": machine(), "features": arguments.features,
                 "repeats": arguments.repeats, "settle": arguments.settle, "skipped": skipped,
                 "seconds": {str(m): times for m, times in results.items()},
                 "first_call_seconds": {str(m): times for m, times in first_calls.items()},
-                "accuracy": table}
+                "accuracy": table, "numba_first_call_seconds": compiled}
     arguments.json.write_text(json.dumps(document, indent=2) + "\n")
     print(f"\nwrote {arguments.json}", file=sys.stderr)
     return 0

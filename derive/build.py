@@ -24,6 +24,9 @@ from pathlib import Path
 
 from derive.codegen.context import TEMPLATE as CODE_TEMPLATE
 from derive.codegen.context import TEMPLATE_FUNCTIONS, module_context
+from derive.codegen.numba_context import TEMPLATE as NUMBA_TEMPLATE
+from derive.codegen.numba_context import TEMPLATE_FUNCTIONS as NUMBA_FUNCTIONS
+from derive.codegen.numba_context import numba_context
 from derive.engine.derivations import derive_all
 from derive.engine.links import canonical_links
 from derive.engine.model import Model
@@ -51,6 +54,10 @@ PAIRS_FOLDER = "pairs"
 """Where the golden build puts every single (activation, loss) pair."""
 SHEET_FILES = {"solutions": "{stem}.tex", "problems": "{stem}_problems.tex"}
 """Sheet file names per variant, for a model whose files are named ``stem``."""
+TARGETS = {"numpy": (CODE_TEMPLATE, module_context, TEMPLATE_FUNCTIONS),
+           "numba": (NUMBA_TEMPLATE, numba_context, NUMBA_FUNCTIONS)}
+"""Code targets: template, context and template functions. A build writes the NumPy
+module unless told otherwise (``targets``); the numba module is ``STEM_numba.py``."""
 
 
 class BuildFailed(Exception):
@@ -61,12 +68,13 @@ class BuildFailed(Exception):
 def stem(model):
     """The base of the file names for ``model``: the note's own choice (the sigmoid with
     its default losses) is ``logistic_regression``; any other is named after the choice,
-    e.g. ``tanh_se`` or ``exp_se_poisson``."""
+    e.g. ``tanh_se`` or ``exp_se_poisson``; a penalty adds its name (``tanh_se_l2``)."""
     act = model.activation
     names = tuple(loss.name for loss in model.losses)
+    penalty = () if model.penalty.name == "none" else (model.penalty.name,)
     if act.name == "sigmoid" and names == default_losses(act):
-        return DEFAULT_STEM
-    return "_".join((act.name, *names))
+        return "_".join((DEFAULT_STEM, *penalty))
+    return "_".join((act.name, *names, *penalty))
 
 
 def file_names(model):
@@ -74,7 +82,8 @@ def file_names(model):
     base = stem(model)
     record = "derivations.json" if base == DEFAULT_STEM else f"{base}_derivations.json"
     sheets = {variant: name.format(stem=base) for variant, name in SHEET_FILES.items()}
-    return {"record": record, "code": f"{base}.py", **sheets}
+    return {"record": record, "code": f"{base}.py", "code_numba": f"{base}_numba.py",
+            **sheets}
 
 
 @dataclass(frozen=True)
@@ -90,36 +99,40 @@ class Built:
         return {artefact.name: artefact.text for artefact in self.files}
 
 
-def artefacts(book, info=None, folder=""):
+def artefacts(book, info=None, folder="", targets=("numpy",)):
     """Every text file the build produces for ``book``'s model, in a fixed order, named
-    inside ``folder`` (a path relative to the output folder, "" for its top)."""
+    inside ``folder`` (a path relative to the output folder, "" for its top): the module
+    of each code target in ``targets``."""
     names = file_names(book.model)
     module = python_module(book)
     extras = sheet_extras(book, module)
     texts = [
         (names["record"], as_json(book)),
-        (names["code"], module),
+        *((names["code" if target == "numpy" else f"code_{target}"],
+           module if target == "numpy" else python_module(book, target))
+          for target in targets),
         *((names[variant], sheet_source(book, info, variant, extras))
           for variant in SHEET_FILES),
     ]
     return Built(book, [Artefact(_inside(folder, name), text) for name, text in texts], extras)
 
 
-def golden(info=None):
+def golden(info=None, targets=("numpy",)):
     """The project's golden set: the note's model, then every valid single pair under
-    ``pairs/`` (one model each)."""
+    ``pairs/`` (one model each), with the module of each code target in ``targets``."""
     models = [Model(ACTIVATIONS["sigmoid"],
                     tuple(LOSSES[name] for name in default_losses(ACTIVATIONS["sigmoid"])))]
     pairs = [Model(ACTIVATIONS[act], (LOSSES[loss],)) for act, loss in valid_pairs()]
-    return [artefacts(derive_all(model), info) for model in models] + [
-        artefacts(derive_all(model), info, PAIRS_FOLDER) for model in pairs]
+    return [artefacts(derive_all(model), info, targets=targets) for model in models] + [
+        artefacts(derive_all(model), info, PAIRS_FOLDER, targets) for model in pairs]
 
 
-def python_module(book):
-    """The generated NumPy module's source."""
-    context = module_context(book)
+def python_module(book, target="numpy"):
+    """The source of the generated module for ``target`` (a key of ``TARGETS``)."""
+    template, make_context, functions = TARGETS[target]
+    context = make_context(book)
     context["sheet"] = file_names(book.model)["solutions"].removesuffix(".tex") + ".pdf"
-    return render(CODE_TEMPLATE, context, "#", TEMPLATE_FUNCTIONS)
+    return render(template, context, "#", functions)
 
 
 def sheet_extras(book, module=None):

@@ -65,7 +65,7 @@ def _read(path):
 
 
 def _table(table, path):
-    unknown = sorted(set(table) - set(KEYS) - {"tool"})
+    unknown = sorted(set(table) - set(KEYS) - {"tool", "let"})  # let: derive check's
     if unknown:
         raise ConfigError(
             f"{path}: unknown key(s) {', '.join(unknown)}; the sheet accepts {', '.join(KEYS)}"
@@ -75,3 +75,23 @@ def _table(table, path):
         if not isinstance(value, str):
             raise ConfigError(f"{path}: {key} must be a string, got {value!r}")
     return values
+
+
+def load_lets(folder=Path(".")):
+    """The ``let`` table of ``[tool.derive]`` (``derive.toml`` or ``pyproject.toml`` in
+    ``folder``) as ["WRITTEN=MEANS", …] for ``derive check``: a table {written: means}
+    or a list of "WRITTEN=MEANS" strings. The sheet's keys are not read here."""
+    folder = Path(folder)
+    for path in (folder / "derive.toml", folder / "pyproject.toml"):
+        if path.is_file():
+            document = _read(path)
+            table = document.get("tool", {}).get("derive", document if path.name ==
+                                                  "derive.toml" else {})
+            lets = table.get("let", {}) if isinstance(table, dict) else {}
+            if isinstance(lets, dict) and all(isinstance(v, str) for v in lets.values()):
+                return [f"{written}={means}" for written, means in lets.items()]
+            if isinstance(lets, list) and all(isinstance(v, str) for v in lets):
+                return list(lets)
+            raise ConfigError(f"{path}: let must be a table of strings, e.g. "
+                              "let = { J = \"L\" }")
+    return []

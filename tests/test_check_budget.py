@@ -1,7 +1,7 @@
 """``derive check`` is bounded (issue 21): the numbers it builds, the time a step and a
 whole input may take, and what it makes of any sequence of the grammar's tokens.
 
-The budgets are those of ``derive.check.budget``; a test that needs a whole input to
+The budgets are those of ``derive.reading.budget``; a test that needs a whole input to
 run out of time shortens them (``short_budgets``) rather than wait ten seconds.
 """
 
@@ -22,15 +22,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sympy.core.parameters import global_parameters
 
-from derive.check import budget, vocabulary
-from derive.check.budget import Clock, OutOfTime, within
-from derive.check.reader import (
+from derive.cli import main
+from derive.engine import verify
+from derive.engine.derivations import derive_all
+from derive.engine.model import Model
+from derive.engine.registry import ACTIVATIONS, LOSSES
+from derive.reading import budget, vocabulary
+from derive.reading.budget import Clock, OutOfTime, within
+from derive.reading.reader import (
     MAX_CHARACTERS,
     MAX_EXPONENT,
     MAX_NUMBER_DIGITS,
     LatexInputError,
 )
-from derive.check.report import (
+from derive.reading.report import (
     CHECKED,
     FALSE,
     PROVED,
@@ -40,11 +45,6 @@ from derive.check.report import (
     check_chains,
     read,
 )
-from derive.cli import main
-from derive.engine import verify
-from derive.engine.derivations import derive_all
-from derive.engine.model import Model
-from derive.engine.registry import ACTIVATIONS, LOSSES
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = Model(ACTIVATIONS["sigmoid"], (LOSSES["se"], LOSSES["ce"]))

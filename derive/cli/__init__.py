@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from derive import __version__
-from derive.cli import checking, common, produce
+from derive.cli import checking, common, produce, variants
 
 
 def main(argv=None):
@@ -76,6 +76,10 @@ def _parser():
     build.add_argument("--check", action="store_true",
                        help="write nothing; exit 1 with a diff if DIR is stale")
     build.add_argument("--no-pdf", action="store_true", help="do not compile the PDFs")
+    build.add_argument("--target", metavar="NAME[,NAME]", type=_targets, default=("numpy",),
+                       help="the code targets whose modules to write: numpy (the default), "
+                       "numba (CHOICE_numba.py, compiled; needs numba to run), or both as "
+                       "numpy,numba")
     common.choice_options(build, golden=True)
     common.sheet_options(build)
     build.set_defaults(run=produce.build)
@@ -104,13 +108,18 @@ def _parser():
         "check",
         help="check a derivation written by hand and find the first false step",
         description="Read a derivation written in LaTeX (an align/equation block, or "
-        "lines each starting with '=') and check every consecutive equality with the "
+        "lines each starting with '=') or a whole document (a .tex file, Markdown, a "
+        "Jupyter notebook's markdown cells: every display, and inline math that holds "
+        "an equality) and check every consecutive equality with the "
         "engine, in the chosen neuron's model (by default the note's: a = σ(z), "
         "z = Σ w_j x_j + b, a' = σ'(z)), with L the chosen loss (L_se, L_ce, … may also "
-        "be named). Each step is reported as "
-        "proved, checked numerically, or false with a counterexample point. Exit 0 when "
-        "every step holds, 1 when one does not, 2 when the input cannot be read or the "
-        "activation or loss is not a valid choice.",
+        "be named; J, E, C, \\ell and \\mathcal{L} too, unless the document defines "
+        "them). Published notation (\\hat{y}, h_\\theta(x), \\theta^T x, σ(x)) is "
+        "read by role, and the report says how. Each step is reported as "
+        "proved, checked numerically, or false with a counterexample point and, where "
+        "it matches one, the known mistake. Exit 0 when "
+        "every step holds, 1 when one does not, 2 when the input (or an equation of a "
+        "document) cannot be read or the activation or loss is not a valid choice.",
     )
     check.add_argument("file", metavar="FILE", help="the derivation; '-' reads standard input")
     check.add_argument("--loss", metavar="NAME", default=None,
@@ -120,6 +129,9 @@ def _parser():
     check.add_argument("--activation", metavar="NAME", default="sigmoid",
                        help="the activation a = act(z) (default: sigmoid); its LaTeX "
                        "command (\\sigma, \\tanh) with a prime is its derivative")
+    check.add_argument("--let", metavar="WRITTEN=MEANS", action="append", default=None,
+                       help="declare a notation, e.g. --let 'J=L' --let '\\hat{y}=a' "
+                       "(repeatable; also a let table in [tool.derive])")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.set_defaults(run=checking.check)
 
@@ -135,6 +147,9 @@ def _parser():
                       help="where to write it; '-' for standard output (default: "
                       "generated/logistic_regression.py, or generated/CHOICE.py for "
                       "another choice, e.g. generated/tanh_se.py)")
+    code.add_argument("--target", choices=("numpy", "numba"), default="numpy",
+                      help="numpy (the default) or numba: the same functions compiled into "
+                      "one pass over X (generated/CHOICE_numba.py; needs numba to run)")
     common.choice_options(code)
     code.set_defaults(run=produce.code)
 
@@ -146,4 +161,15 @@ def _parser():
         "(activation, loss) pair with the file names 'derive build' gives it.",
     )
     listing.set_defaults(run=produce.list)
+    variants.add_parser(commands)
     return parser
+
+
+def _targets(names):
+    """``--target numpy,numba`` as a tuple of known targets, in the order given."""
+    targets = tuple(dict.fromkeys(name.strip() for name in names.split(",")))
+    unknown = [name for name in targets if name not in ("numpy", "numba")]
+    if unknown or not targets:
+        raise argparse.ArgumentTypeError(f"unknown target {', '.join(unknown) or names!r}; "
+                                         "use numpy, numba or numpy,numba")
+    return targets

@@ -35,6 +35,10 @@ def choice_options(parser, golden=False):
                        type=lambda names: tuple(names.split(",")),
                        help="the losses, comma-separated (default: the activation's "
                        "usual ones: se,ce for the sigmoid, every valid loss otherwise)")
+    group.add_argument("--penalty", metavar="NAME", default=None, choices=("none", "l2"),
+                       help="the penalty R(w) of the averaged loss: none (the default) or "
+                       "l2, (λ/2)·‖w‖² with the bias not penalised; l2 adds its derivations "
+                       "to the samples section (the code takes l2= either way)")
 
 
 def sheet_options(parser):
@@ -92,13 +96,14 @@ def warner(command):
     return lambda message: print(f"derive {command}: {message}", file=sys.stderr)
 
 
-def chosen_model(command, activation, losses):
+def chosen_model(command, activation, losses, penalty=None):
     """The chosen neuron; an invalid choice is a usage error (exit 2)."""
     from derive.engine.choice import InvalidChoice, choose
     from derive.engine.model import Model
+    from derive.engine.samples import PENALTIES
 
     try:
-        return Model(*choose(activation or "sigmoid", losses))
+        return Model(*choose(activation or "sigmoid", losses), PENALTIES[penalty or "none"])
     except InvalidChoice as error:
         fail(command, error, USAGE)
 
@@ -126,7 +131,7 @@ def title_block(command, arguments):
 
 
 def read_text(command, path):
-    from derive.check.reader import MAX_CHARACTERS
+    from derive.reading.reader import MAX_CHARACTERS
 
     try:
         if path == "-":

@@ -19,7 +19,8 @@ from derive.cli.common import (
 def verify(arguments):
     from derive.printing.record import as_json, as_text
 
-    book = verified("verify", chosen_model("verify", arguments.activation, arguments.loss))
+    book = verified("verify", chosen_model("verify", arguments.activation, arguments.loss,
+                         arguments.penalty))
     sys.stdout.write(as_json(book) if arguments.json else as_text(book))
     return OK
 
@@ -28,10 +29,12 @@ def code(arguments):
     from derive.build import file_names, python_module
     from derive.files import write_atomically
 
-    model = chosen_model("code", arguments.activation, arguments.loss)
+    model = chosen_model("code", arguments.activation, arguments.loss,
+                         arguments.penalty)
     refuse_folder_as_output("code", arguments.output)
-    source = python_module(verified("code", model))
-    output = arguments.output or DEFAULT_OUT / file_names(model)["code"]
+    source = python_module(verified("code", model), arguments.target)
+    key = "code" if arguments.target == "numpy" else f"code_{arguments.target}"
+    output = arguments.output or DEFAULT_OUT / file_names(model)[key]
     if str(output) == "-":
         sys.stdout.write(source)
         return OK
@@ -45,7 +48,8 @@ def sheet(arguments):
 
     info = title_block("sheet", arguments)
     refuse_folder_as_output("sheet", arguments.output)
-    model = chosen_model("sheet", arguments.activation, arguments.loss)
+    model = chosen_model("sheet", arguments.activation, arguments.loss,
+                         arguments.penalty)
     book = verified("sheet", model)
     output = arguments.output or DEFAULT_OUT / file_names(model)[arguments.variant]
     with writing("sheet"):
@@ -62,10 +66,14 @@ def build(arguments):
     info = title_block("build", arguments)
     out = arguments.out
     refuse_file_in_the_way("build", f"--out {out}", out)
-    chosen = arguments.activation is not None or arguments.loss is not None
-    model = chosen_model("build", arguments.activation, arguments.loss) if chosen else None
+    chosen = any(getattr(arguments, option) is not None
+                 for option in ("activation", "loss", "penalty"))
+    model = chosen_model("build", arguments.activation, arguments.loss,
+                         arguments.penalty) if chosen else None
     try:
-        built = [artefacts(verified("build", model), info)] if chosen else golden(info)
+        targets = arguments.target
+        built = ([artefacts(verified("build", model), info, targets=targets)] if chosen
+                 else golden(info, targets))
     except StepError as error:
         fail("build", error)
     summary = summary_line(built[0].book)

@@ -8,13 +8,17 @@ here comes from a derivation's result; each rewrite is verified by a ``Step`` be
 is printed (a rewrite that does not hold raises ``StepError`` and nothing is written).
 
 Conventions of the code: z = X @ w + b; δ = ∂L/∂b = ∂L/∂z per sample (∂z/∂b = 1), and
-∂L/∂w_j = δ · x_j, which is also checked as a Step.
+∂L/∂w_j = δ · x_j, which is also checked as a Step. Over samples, the runtime adds the
+per-sample terms block by block and divides by m for the mean: ``_batch_formula``
+checks that the proved matrix forms ∇_w J = (1/m)·Xᵀδ [+ ∇R] and ∂J/∂b = (1/m)·1ᵀδ
+say exactly that. The L2 penalty's value and gradient are printed from their proved
+results (``penalty_function``) and added once to a reduced result, never to b.
 """
 
-from sympy import Derivative, S, Symbol
+from sympy import Derivative, MatMul, OneMatrix, Rational, S, Symbol, ZeroMatrix
 
 from derive.codegen.paste import runtime
-from derive.engine import labels
+from derive.engine import labels, samples
 from derive.engine.algebra import evaluated, product, replace_exactly
 from derive.engine.numbering import cite, equation_numbers
 from derive.engine.registry import label_range
@@ -80,7 +84,51 @@ def module_context(book):
         "prediction_cites": cite(numbers, labels.PREDICTION) if act.classes else "",
         "losses": losses,
         "helpers": _helpers(act),
+        "penalty_function": penalty_function(book, numbers),
     }
+
+
+def penalty_function(book, numbers):
+    """Source of ``_penalty(w, l2)``, which returns (R(w), ∇R(w)) of the L2 penalty,
+    printed from its proved definition and gradient (λ is ``l2``, ‖w‖² is w·w)."""
+    value = book[labels.PENALTY_DEFINITION].rhs
+    gradient = book[labels.PENALTY_GRADIENT].rhs
+    code = {samples.lam: Symbol("l2"), samples.norm_w: Symbol("w_squared"), w_j: Symbol("w")}
+    on_sheet = labels.PENALTY_GRADIENT in numbers
+    source = (cite(numbers, labels.PENALTY_DEFINITION, labels.PENALTY_GRADIENT) if on_sheet
+              else f"derive verify: {labels.PENALTY_DEFINITION}, {labels.PENALTY_GRADIENT}")
+    return "\n".join([
+        "def _penalty(w, l2):",
+        (f'    """(R(w), ∇R(w)) of the L2 penalty, R(w) = {text(value.xreplace(code))}, with '
+         f'w_squared = w·w ({source})."""'),
+        "    w_squared = np.dot(w, w)",
+        f"    return {print_numpy(value.xreplace(code))}, {print_numpy(gradient.xreplace(code))}",
+    ])
+
+
+def _batch_formula(book, loss):
+    """Check that the proved matrix forms are the runtime's mean: (1/m)·Xᵀδ (+ the
+    penalty's gradient) for w and (1/m)·1ᵀδ for b, with the bias not penalised."""
+    mean = Rational(1, 1) / samples.m
+    for label, expected in (
+        (labels.matrix_gradient(loss), MatMul(mean, samples.X_matrix.T, samples.delta_vector)),
+        (labels.averaged_gradient(loss, b),
+         MatMul(mean, OneMatrix(samples.m, 1).T, samples.delta_vector)),
+    ):
+        derivation = book[label]
+        proved = [step.rhs for step in derivation.steps]
+        penalised = book.model.penalty.name != "none" and label != labels.averaged_gradient(loss, b)
+        wanted = expected + samples.lam * samples.w_vector if penalised else expected
+        if not any(_same_matrix(expr, wanted) for expr in proved):
+            raise ValueError(f"derivation {label} does not end in {wanted}: the generated "
+                             "code's reduction would not follow from it")
+
+
+def _same_matrix(first, second):
+    try:
+        return (first - second).doit() == ZeroMatrix(*first.shape) or first == second
+    except (TypeError, ValueError, AttributeError):
+        return False
 
 
 def _helpers(act):
@@ -135,6 +183,7 @@ def _loss(loss, book, numbers):
                          f"differentiate {loss.symbol}")
     Step(grad_w.rhs, product(grad_b.rhs, x_j), "factor out x_j", model=model,
          derivation=f"code generation for {loss.title}")
+    _batch_formula(book, loss)
     value = stable_form(book[labels.loss_definition(loss)].rhs, model)
     delta = stable_form(grad_b.rhs, model)
     hard = _hard_label_forms(value, delta, model, loss)

@@ -86,9 +86,13 @@ class _Batch:
     ``value_and_grad`` take ``per_block``, which maps the (z, y) of a block of rows, or
     (u, s) with s = 1 − 2y and u = s·z when ``hard`` (every label is 0 or 1), to the
     block's per-sample loss and δ (None for the one not asked for), and reduce them.
+    ``penalty(w, l2)`` gives (R(w), ∇R(w)), added once to a reduced result (a mean, a
+    sum, or one sample) where ``l2`` ≠ 0, never to per-sample values; the bias is not
+    penalised.
     """
 
-    def __init__(self, w, b, X, y=None, reduction="mean", labels=None):
+    def __init__(self, w, b, X, y=None, reduction="mean", labels=None, l2=0.0,
+                 penalty=None):
         if not isinstance(reduction, str) or reduction not in REDUCTIONS:
             raise ValueError(f"unknown reduction {reduction!r}; use one of {REDUCTIONS}")
         w, X = _real(w, "w"), _real(X, "X")
@@ -101,6 +105,7 @@ class _Batch:
         if not _all_finite(self.w):  # checked here too: X may have no rows
             raise ValueError(f"w has a non-finite value at index {_first_bad(self.w)}")
         self.m = 1 if self.single else self.X.shape[0]
+        self.l2, self.penalty = _penalty_weight(l2, self.dtype), penalty
         self.hard = False
         self.y = None if labels is None else self._labels(y, *labels)
 
@@ -171,11 +176,19 @@ class _Batch:
         return z, self.y
 
     def single_loss(self, loss):
-        return self.dtype(loss)
+        return self._penalised(self.dtype(loss), None, None)[0]
 
     def single_grad(self, delta):
         delta = self.dtype(delta)
-        return delta * self.X, delta
+        return self._penalised(None, delta * self.X, delta)[1:]
+
+    def _penalised(self, loss, dw, db):
+        """(loss, dw, db) with R(w) added to the loss and ∇R(w) to dw, where given."""
+        if self.l2 == 0 or self.reduction == "none" and not self.single:
+            return loss, dw, db
+        value, gradient = self.penalty(self.w, self.l2)
+        return (None if loss is None else loss + self.dtype(value),
+                None if dw is None else dw + gradient, db)
 
     # --- many samples, block by block ---------------------------------------------------
 
@@ -186,13 +199,13 @@ class _Batch:
         return values[()] if self.single else values
 
     def loss(self, per_block, hard=False):
-        return self._reduce(per_block, hard)[0]
+        return self._penalised(*self._reduce(per_block, hard))[0]
 
     def grad(self, per_block, hard=False):
-        return self._reduce(per_block, hard)[1:]
+        return self._penalised(*self._reduce(per_block, hard))[1:]
 
     def value_and_grad(self, per_block, hard=False):
-        return self._reduce(per_block, hard)
+        return self._penalised(*self._reduce(per_block, hard))
 
     def _reduce(self, per_block, hard):
         """(loss, dw, db) of every row, reduced; None for what ``per_block`` left out.
@@ -275,6 +288,17 @@ class _Batch:
         s += 1
         z *= s
         return z, s
+
+
+def _penalty_weight(l2, dtype):
+    """λ of the L2 penalty as a scalar of ``dtype``: a real, finite number ≥ 0."""
+    try:
+        weight = _scalar(l2, "l2", dtype)
+    except (TypeError, ValueError):
+        weight = None
+    if weight is None or not weight >= 0 or isinstance(l2, (bool, np.bool_)):
+        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
+    return weight
 
 
 def _each(function, items, threaded):

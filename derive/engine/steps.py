@@ -62,9 +62,11 @@ class Step:
         self.domains = dict(domains or {})
         keep = frozenset(self.domains)
         try:
-            verdict = check(
-                model.meaning(lhs, keep), model.meaning(rhs, keep), relation, self.domains
-            )
+            meanings = model.meaning(lhs, keep), model.meaning(rhs, keep)
+        except ValueError as error:  # a vector where a scalar belongs, say
+            raise StepError(self, derivation, f"it has no meaning in this model: {error}") from None
+        try:
+            verdict = check(*meanings, relation, self.domains)
         except Refuted as refuted:
             raise StepError(self, derivation, "it fails at a sample point",
                             refuted.point, refuted.values) from None

@@ -34,7 +34,6 @@ from sympy import (
     Piecewise,
     Rel,
     S,
-    Sum,
     Symbol,
     cancel,
     lambdify,
@@ -54,6 +53,7 @@ MIN_POINTS = 32
 PROBE_POINTS = 8
 SEED = 20190217
 FIXED_SAMPLES = 3
+FIXED_FEATURES = 2
 RELATIONS = ("=", "<", "<=", ">", ">=", "<=>")
 
 BASE_DOMAINS = {
@@ -108,7 +108,7 @@ def _established(lhs, rhs, relation, domains):
     variables = sorted(_free(lhs, rhs), key=str)
     if _proved(lhs, rhs, relation, variables, domains, cheap=True):
         return Verdict(SYMBOLIC)
-    if lhs.has(Sum) or rhs.has(Sum):
+    if lhs.has(Indexed) or rhs.has(Indexed):
         if _proved(lhs, rhs, relation, variables, domains, cheap=False):
             return Verdict(SYMBOLIC)
         lhs, rhs, variables, domains = _at_fixed_size(lhs, rhs, domains)
@@ -120,10 +120,12 @@ def _established(lhs, rhs, relation, domains):
 
 
 def _at_fixed_size(lhs, rhs, domains):
-    """Sums over samples i = 1…m written out at m = ``FIXED_SAMPLES``, each entry x[i, j],
+    """Sums over samples i = 1…m written out at m = ``FIXED_SAMPLES`` (and any over the
+    features at n = ``FIXED_FEATURES``; a free sample index i taken as 1), each entry x[i, j],
     y[i], … a variable of its own (labels in [0, 1]): numeric evidence at one size,
     which is not a proof for every m (a step checked so is marked numeric)."""
-    sides = [side.subs(samples.m, FIXED_SAMPLES).doit() for side in (lhs, rhs)]
+    sizes = {samples.m: FIXED_SAMPLES, samples.n: FIXED_FEATURES, samples.i: 1}
+    sides = [side.subs(sizes).doit() for side in (lhs, rhs)]
     entries = sorted(set().union(*(side.atoms(Indexed) for side in sides)), key=str)
     names = {entry: Symbol(str(entry), real=True) for entry in entries}
     sides = [side.xreplace(names) for side in sides]
@@ -257,7 +259,7 @@ def _sample(holds, variables, domains, count, seed):
     for index in range(count * 3):
         if checked >= count:
             break
-        point = {v: _draw(v, domains[v], index, rng) for v in variables}
+        point = {v: _draw(v, domains.get(v, S.Reals), index, rng) for v in variables}
         with mpmath.workdps(_precision(point)):
             try:
                 ok, left, right = holds(point)

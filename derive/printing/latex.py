@@ -61,6 +61,11 @@ class DeriveLatexPrinter(LatexPrinter):
         text = f"{base}^{{({sample})}}"
         return f"{text}_{{{feature[0]}}}" if feature else text
 
+    def _print_Pow(self, expr, exp=None):
+        if isinstance(expr.base, Indexed) and expr.exp.is_Integer and expr.exp > 0:
+            return f"\\left({self._print(expr.base)}\\right)^{{{self._print(expr.exp)}}}"
+        return super()._print_Pow(expr)
+
     def _print_MatrixSymbol(self, expr):
         return self._matrix_names.get(expr.name, expr.name)
 

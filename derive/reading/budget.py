@@ -14,8 +14,8 @@ The budgets (seconds, wall-clock):
 Each limit is cut to what is left of the input's (``Clock.limit``), so no input keeps
 ``derive check`` busy much past ``FILE_SECONDS``: a limit acts at the first Python
 bytecode after it expires, after at most one C-level operation, which the reader keeps
-small (``derive.check.numbers``). Reading has a clock of its own as well, within the
-input's (``derive.check.tokens.TIME_LIMIT``).
+small (``derive.reading.numbers``). Reading has a clock of its own as well, within the
+input's (``derive.reading.tokens.TIME_LIMIT``).
 
 How a limit acts (``within``): an interval timer (``signal.setitimer``) raises
 ``OutOfTime`` in the main thread, and again every ``REFIRE_SECONDS`` until the limited

@@ -2,7 +2,7 @@
 stream a parser walks through them.
 
 A command token's ``text`` is its name without the backslash; ``spelling`` puts the
-backslash back, which is how ``derive.check.vocabulary`` spells it, and ``word`` is its
+backslash back, which is how ``derive.reading.vocabulary`` spells it, and ``word`` is its
 row there (None for punctuation, numbers and unknown words). White space and the
 vocabulary's SPACING words are dropped here. Lines and columns count from 1, columns
 in characters. Errors are ``LatexInputError``: the line, the column, what is wrong and
@@ -11,8 +11,8 @@ what was expected.
 Limits keep hostile input cheap: at most ``MAX_CHARACTERS`` characters, numbers of at
 most ``MAX_DIGITS`` digits, nesting at most ``MAX_DEPTH`` deep (counted by the parser
 through ``TokenStream.nested``), and reading stops after ``TIME_LIMIT`` seconds: the
-stream's ``deadline`` (one for the whole input, see ``derive.check.report.read``) is
-checked at every token, and ``derive.check.reader`` also stops the parse by a timer at
+stream's ``deadline`` (one for the whole input, see ``derive.reading.report.read``) is
+checked at every token, and ``derive.reading.reader`` also stops the parse by a timer at
 the same moment.
 """
 
@@ -20,7 +20,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from derive.check.vocabulary import EVERYTHING, is_spacing, word
+from derive.reading.vocabulary import EVERYTHING, is_spacing, word
 
 MAX_CHARACTERS = 20_000
 MAX_DIGITS = 15

@@ -57,9 +57,15 @@ subscripts must name: ``\sum_{k \neq j} w_k x_k`` is the rest of z, and
 
 Meanings (the note's): a, b, y, z, x_j, w_j are its symbols, a' = da/dz = act'(z); e is
 Euler's number and e^{u} the exponential; L and \mathcal{L} are the loss their
-subscript names (L_{se}, L_{\text{ce}}), a plain L the loss chosen for the check.
+subscript names (L_{se}, L_{\text{ce}}), a plain L (or J, E, C, \ell, each with an
+argument list such as J(\theta) or L(\hat y, y) that is skipped) the loss chosen for the
+check, unless the document defines it (``J(\theta) = …`` as the first equation of a
+chain). Names published in other notations are rewritten first
+(``derive.reading.notation``); a letter the table does not know is a free symbol (or a
+function the document defines, g(z) = …), and ``\sum`` over samples, ``y^{(i)}`` and
+``y_i`` are read as ``derive.reading.calculus`` says.
 Numbers are read exactly (0.5 is 1/2), and a function at a number is read as its value
-in the model (σ(0) is 1/2; see ``derive.check.numbers``).
+in the model (σ(0) is 1/2; see ``derive.reading.numbers``).
 
 Activations: each activation of ``derive.engine.registry`` is a FUNCTION row under its
 own LaTeX name (``Activation.latex``). In the model of that activation it means the
@@ -73,7 +79,7 @@ model's activation function (so ``\operatorname{softplus}'(z)`` is da/dz under
 import re
 from dataclasses import dataclass, replace
 
-from sympy import Derivative, E, exp, log, tanh
+from sympy import Derivative, E, cosh, exp, log, sech, sinh, tanh
 
 from derive.engine.registry import ACTIVATIONS
 from derive.engine.stable import Sigmoid, Softplus
@@ -155,11 +161,18 @@ _ROWS = (
     Word("w", INDEXED, {"j": w_j}),
     Word("e", CONSTANT, E, shown=("e", "e^{…}")),
     Word("L", LOSS, shown=("L", "L_{…}")),
+    Word("J", LOSS),
+    Word("E", LOSS),
+    Word("C", LOSS),
+    Word(r"\ell", LOSS),
     Word(r"\mathcal", LOSS, shown=(r"\mathcal{L}",)),
     Word(r"\log", FUNCTION, log),
     Word(r"\ln", FUNCTION, log),
     Word(r"\exp", FUNCTION, exp),
     Word(r"\tanh", FUNCTION, tanh),
+    Word(r"\cosh", FUNCTION, cosh),
+    Word(r"\sinh", FUNCTION, sinh),
+    Word(r"\sech", FUNCTION, sech),
     Word(r"\sigma", FUNCTION, Sigmoid),
     Word(r"\operatorname{softplus}", FUNCTION, Softplus),
     Word(r"\operatorname", NAMED, shown=(r"\operatorname{…}",)),
@@ -180,7 +193,8 @@ _ROWS = (
     Word(r"\textrm", UPRIGHT),
     *_spacing(",", ";", "!", ":", " ", "quad", "qquad", "displaystyle", "textstyle",
               "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr",
-              "Biggl", "Biggr", "nonumber", "notag"),
+              "Biggl", "Biggr", "nonumber", "notag", "small", "Tiny", "tiny", "scriptstyle",
+              "limits", "nolimits", "dots", "middle"),
 )
 
 _OPERATOR_NAME = re.compile(r"\\(?:operatorname|mathrm)\s*\{\s*([A-Za-z]+)\s*\}")

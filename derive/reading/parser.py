@@ -1,42 +1,52 @@
 """Recursive descent over the tokens of one chain ``e0 = e1 = … = en``, into SymPy.
 
-The grammar is the EBNF of ``derive.check.vocabulary``; each of its rules is read by
+The grammar is the EBNF of ``derive.reading.vocabulary``; each of its rules is read by
 the method of the same name. A letter or command in an atom is looked up in the
 vocabulary's table and read by the method for its role (``Parser.readers``); whether
 it may start a factor is its role's. SymPy objects are built directly from the table's
 meanings: nothing is evaluated. The numbers built are bounded by
-``derive.check.numbers`` (an exponent is at most ``MAX_EXPONENT`` in size, a number at
+``derive.reading.numbers`` (an exponent is at most ``MAX_EXPONENT`` in size, a number at
 most ``MAX_NUMBER_DIGITS`` digits long); the other limits are those of
-``derive.check.tokens``.
+``derive.reading.tokens``.
 """
 
 from dataclasses import dataclass
 
 from sympy import Derivative, E, Rational, S, exp
 
-from derive.check import vocabulary as vocab
-from derive.check.numbers import (
+from derive.engine.symbols import z
+from derive.reading import vocabulary as vocab
+from derive.reading.calculus import Calculus
+from derive.reading.names import MATHCAL, Definitions, Names
+from derive.reading.numbers import (
     MAX_EXPONENT,
     MAX_NUMBER_DIGITS,
     exponent_problem,
     expression_problem,
     power_problem,
 )
-from derive.check.tokens import TokenStream
-from derive.engine.symbols import b, rest, z
+from derive.reading.tokens import TokenStream
 
-__all__ = ["MAX_EXPONENT", "MAX_NUMBER_DIGITS", "Losses", "Parser", "Part"]
+__all__ = ["MAX_EXPONENT", "MAX_NUMBER_DIGITS", "Definitions", "Losses", "Parser", "Part"]
 
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
 
 
+
 @dataclass(frozen=True)
 class Part:
-    """One expression of a chain: its value, the line it starts on, and how it was written."""
+    """One expression of a chain: its value, the line it starts on, and how it was
+    written; ``defines`` names what a definition part defines, ``sums`` says it holds a
+    sum over samples and ``instance`` that it is read only as the instance with every
+    sample equal (see ``derive.reading.calculus``)."""
 
     value: object
     line: int
     written: str
+    defines: str = ""
+    sums: bool = False
+    instance: bool = False
+    loose: bool = False
 
 
 class Losses:
@@ -52,25 +62,40 @@ class Losses:
         return self._symbols[name]
 
 
-class Parser(TokenStream):
+class Parser(Names, Calculus, TokenStream):
     """Reads one chain; ``losses`` gives the model's losses and activation,
-    ``default_loss`` is what a plain L means, and reading stops at ``deadline``."""
+    ``default_loss`` is what a plain L means, and reading stops at ``deadline``.
+    ``definitions`` are the document's own (read and added to), ``notes`` collects how
+    names were read."""
 
-    def __init__(self, source, tokens, losses, default_loss, deadline=None):
+    def __init__(self, source, tokens, losses, default_loss, deadline=None, definitions=None,
+                 notes=None):
         super().__init__(tokens, deadline)
         self.source, self.losses, self.default_loss = source, losses, default_loss
+        self.definitions = definitions if definitions is not None else Definitions()
+        self.defined = self.definitions.values
+        self.notes = notes if notes is not None else []
+        self.sums = self.in_sum = 0
+        self.instance = self.loose = False
         self.readers = {
             vocab.VARIABLE: self.symbol, vocab.INDEXED: self.indexed,
             vocab.CONSTANT: self.symbol, vocab.LOSS: self.loss,
             vocab.FUNCTION: self.function, vocab.NAMED: self.named_function,
-            vocab.FRACTION: self.fraction, vocab.LEFT: self.left_right, vocab.SUM: self.weighted_sum,
+            vocab.FRACTION: self.fraction, vocab.LEFT: self.left_right,
+            vocab.SUM: self.weighted_sum,
         }
 
     # --- chain, expression, term, factor ----------------------------------------------
 
     def chain(self):
-        """[Part] for ``e0 = e1 = …``; the whole input must be used."""
-        parts = [self.part(self.tokens[0].line)]
+        """[Part] for ``e0 = e1 = …``; the whole input must be used. A chain that begins
+        with a name the document has not defined yet (a loss, a function g(z), a letter)
+        defines it by its first equality."""
+        defining = self.definition_ahead()
+        if defining:
+            parts = self.definition(*defining)
+        else:
+            parts = [self.part(self.tokens[0].line)]
         while True:
             equals = self.accept("symbol", "=")
             if equals is None:
@@ -92,7 +117,14 @@ class Parser(TokenStream):
         if problem:
             self.fail(problem, start_token)
         written = " ".join(self.source[start:self.peek.offset].split())
-        return Part(value, line, written)
+        return self.made(Part(value, line, written))
+
+    def made(self, part, sums_before=0):
+        """``part`` with the sum and instance marks read since the last part."""
+        marked = Part(part.value, part.line, part.written, part.defines,
+                      self.sums > sums_before, self.instance, self.loose)
+        self.sums, self.instance, self.loose = 0, False, False
+        return marked
 
     def expression(self):
         self.nested()
@@ -143,8 +175,21 @@ class Parser(TokenStream):
     def factor(self):
         if self.accept("symbol", "-"):
             return -self.factor()
+        sums = self.sums
+        first, first_at = self.peek, self.index
         base = self.atom()
+        if self.at("symbol", "'"):
+            base = self.postfix_prime(first, base)
+        while self.at("sample"):
+            self.advance()
+            if not self.in_sum:
+                self.loose = True
         caret = self.accept("symbol", "^")
+        if caret is not None and first.text == "{" and self.tokens[first_at + 1].text == "-":
+            self.fail("a power of a braced group that begins with '-' ({-e}^{x}) is "
+                      "ambiguous: write -e^{x} or (-e)^{x}", caret)
+        if caret is not None and self.sums > sums:
+            self.instance = True
         if caret is None:
             return base
         written = self.following if self.at("symbol", "{") else self.peek
@@ -180,7 +225,7 @@ class Parser(TokenStream):
             self.fail(f"expected a number, a symbol or '(', found {token}")
         found = token.word
         if found is None and token.kind == "letter":
-            self.fail(f"unknown symbol {token}; the symbols read are {vocab.SYMBOLS}", token)
+            return self.letter(self.advance())
         if found is None:
             self.fail(f"unknown command {token}; the commands read are {vocab.COMMANDS}, "
                       f"and the functions {vocab.FUNCTIONS}", token)
@@ -213,6 +258,8 @@ class Parser(TokenStream):
     # --- symbols ----------------------------------------------------------------------
 
     def symbol(self, token, word):
+        if token.spelling in self.defined:
+            return self.defined[token.spelling]
         if self.at("symbol", "_"):
             self.fail(f"{token.text} takes no subscript", token)
         if word.primed is not None and self.accept("symbol", "'"):
@@ -250,11 +297,19 @@ class Parser(TokenStream):
         return part.text
 
     def loss(self, token, word):
-        if token.kind == "command":  # \mathcal{L}
+        if token.spelling == MATHCAL:  # \mathcal{L}
             self.expect("symbol", "{", f"'{{' after {token}")
             self.expect("letter", "L", "'L' (the only calligraphic letter read)")
             self.expect("symbol", "}", "'}'")
+        name = "L" if token.spelling == MATHCAL else token.spelling
+        if self.at("symbol", "'") and name in self.defined:
+            return self.loss_prime(token, name)
         if not self.at("symbol", "_"):
+            self.skip_arguments()
+            if name in self.defined:
+                if name in self.definitions.summed:
+                    self.sums += 1
+                return self.defined[name]
             return self.losses.symbol(self.default_loss)
         name = self.subscript(token)
         if name not in self.losses.names:
@@ -263,6 +318,16 @@ class Parser(TokenStream):
         return self.losses.symbol(name)
 
     # --- functions --------------------------------------------------------------------
+
+    def skip_arguments(self):
+        """An argument list after a loss's name, J(θ) or L(ŷ, y): names only."""
+        if not self.at("symbol", "("):
+            return
+        close = self.closing(self.index)
+        inside = self.tokens[self.index + 1:close] if close is not None else []
+        if close is not None and all(t.kind in ("letter", "sample") or t.text in (",", "_", "j")
+                                     for t in inside):
+            self.index = close + 1
 
     def named_function(self, token, word):
         """\\operatorname{name} or \\mathrm{name}: the function the vocabulary spells so."""
@@ -281,14 +346,29 @@ class Parser(TokenStream):
     def function(self, token, word):
         """The function applied to its argument; an activation's own name is the model's
         activation under that model, and with a prime its derivative at z. At a number
-        it is its value in the model (see ``derive.check.numbers``)."""
+        it is its value in the model (see ``derive.reading.numbers``)."""
         name = word.spelling
         meaning = word.function_in(self.losses.activation)
         prime = self.accept("symbol", "'")
         if prime and not word.activation:
             self.fail(f"a prime is read only after an activation's name "
                       f"({vocab.ACTIVATION_NAMES}), not after {name}", prime)
-        argument = self.argument(name)
+        power = None
+        if not prime and self.accept("symbol", "^"):
+            power = self.exponent()
+        if word.activation and (self.at("symbol", "}") or self.at("symbol", "=")
+                                or self.at("end")):
+            argument = z  # \frac{d\sigma}{dz}: the activation at the pre-activation
+        else:
+            sums = self.sums
+            argument = self.argument(name)
+            if self.sums > sums:
+                self.instance = True
+        value = self.applied(token, name, meaning, argument, prime)
+        return value if power is None else value**power
+
+    def applied(self, token, name, meaning, argument, prime):
+        """``meaning`` at ``argument`` (with a prime, its derivative at z)."""
         if prime:
             if argument != z:
                 self.fail(f"{name}' is read only at z: write {name}'(z)", token)
@@ -305,75 +385,3 @@ class Parser(TokenStream):
         if self.at("end") or self.at("symbol"):
             self.fail(f"expected the argument of {name}, found {self.peek}")
         return self.factor()
-
-    # --- sums and fractions -----------------------------------------------------------
-
-    def weighted_sum(self, token, word):
-        """\\sum_{k \\neq j} w_k x_k is the rest of the weighted sum; with ^n, all of it."""
-        self.expect("symbol", "_", f"a subscript after {token}")
-        self.expect("symbol", "{", "'{'")
-        index = self.expect("letter", None, "the summation index").text
-        whole = bool(self.accept("symbol", "="))
-        if whole:
-            self.expect("number", "1", "1 (a sum from 1 to n)")
-        else:
-            if not self.at_role(vocab.NOT_EQUAL):
-                self.fail(f"expected \\neq j in the subscript of {token}")
-            self.advance()
-            self.expect("letter", "j", "j")
-        self.expect("symbol", "}", "'}'")
-        if whole:
-            self.expect("symbol", "^", "'^n'")
-            braced = self.accept("symbol", "{")
-            self.expect("letter", "n", "n")
-            if braced:
-                self.expect("symbol", "}", "'}'")
-        for letter in ("w", "x"):
-            self.expect("letter", letter, f"{letter}_{index}")
-            if self.subscript(token) != index:
-                self.fail(f"expected the summation index {index} in the subscript")
-        return z - b if whole else rest
-
-    def fraction(self, token, word):
-        if self.derivative_ahead():
-            return self.derivative()
-        self.expect("symbol", "{", f"'{{' after {token}")
-        numerator = self.expression()
-        self.expect("symbol", "}", "'}' to close the numerator")
-        self.expect("symbol", "{", "'{' to open the denominator")
-        denominator = self.expression()
-        self.expect("symbol", "}", "'}' to close the denominator")
-        return numerator / denominator
-
-    def derivative_ahead(self):
-        return self.at("symbol", "{") and self.following.role is vocab.DIFFERENTIAL
-
-    def derivative(self):
-        self.advance()  # {
-        self.advance()  # d or \partial
-        operator = self.accept("symbol", "}")
-        if not operator:
-            function = self.expression()
-            self.expect("symbol", "}", "'}' to close the numerator of the derivative")
-        self.expect("symbol", "{", "'{' to open the denominator of the derivative")
-        mark = self.advance()
-        if mark.role is not vocab.DIFFERENTIAL:
-            self.fail(f"expected d or \\partial in the denominator, found {mark}", mark)
-        variable = self.variable()
-        self.expect("symbol", "}", "'}' to close the denominator of the derivative")
-        if operator:
-            function = self.term()
-        return Derivative(function, variable)
-
-    def variable(self):
-        """The variable of differentiation."""
-        token = self.expect("letter", None, "the variable of differentiation")
-        found = token.word
-        if found is not None and found.role is vocab.INDEXED:
-            index = self.subscript(token)
-            if index in found.meaning:
-                return found.meaning[index]
-        elif found is not None and found.role is vocab.VARIABLE:
-            return found.meaning
-        self.fail(f"cannot differentiate with respect to {token.text}; use one of "
-                  f"{vocab.DIFFERENTIABLE}", token)

@@ -5,11 +5,11 @@ The input is LaTeX as students write it: the bodies of align/equation environmen
 each start with "=". A byte-order mark at its start is ignored. Alignment marks, line
 breaks, labels, tags, comments and \\text{…} annotations are set aside (keeping line
 numbers); what remains must be one chain e0 = e1 = … per block, read by
-``derive.check.reader``. Each consecutive equality is checked by the engine (``Step``)
+``derive.reading.reader``. Each consecutive equality is checked by the engine (``Step``)
 in the note's model: proved, checked numerically, or false with a counterexample point
 and both sides' values there.
 
-Checking is bounded in time (``derive.check.budget``): the whole input has
+Checking is bounded in time (``derive.reading.budget``): the whole input has
 ``FILE_SECONDS`` from when ``read`` begins (the clock travels with the chains it
 returns), reading at most ``TIME_LIMIT`` of them; a step has ``STEP_SECONDS``, and one
 that runs past them is decided by the numeric check alone within ``NUMERIC_SECONDS``
@@ -17,43 +17,31 @@ that runs past them is decided by the numeric check alone within ``NUMERIC_SECON
 """
 
 import json
-import re
-import time
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import pairwise
 
-from derive.check import budget
-from derive.check.budget import Clock, OutOfTime, within
-from derive.check.reader import MAX_CHARACTERS, TIME_LIMIT, LatexInputError, parse_chain
-from derive.check.tokens import too_long
+from sympy import Interval, S, oo
+
 from derive.engine.steps import Step, StepError
+from derive.engine.symbols import a, b, rest, w_j, x_j, y, z
 from derive.engine.text import text
 from derive.engine.verify import NUMERIC, Refuted, Undecided, check_numerically
 from derive.printing.latex import latex
+from derive.reading import budget
+from derive.reading.budget import Clock, OutOfTime, within
+from derive.reading.chains import Chains, read
+from derive.reading.mistakes import named_mistake
 
 PROVED, CHECKED, FALSE, UNDECIDED = "proved", "checked numerically", "false", "undecided"
-MAX_STEPS = 40
-BYTE_ORDER_MARK = "\ufeff"
+DEFINED = "definition"
+MODEL_SYMBOLS = {a, b, rest, w_j, x_j, y, z}
+HOLDING = (PROVED, CHECKED, DEFINED)
+INSTANCE = ("holds when every sample is the same; not proved for every set of samples "
+            "(a sum here is not linear)")
 
-_ENVIRONMENT = re.compile(
-    r"\\begin\{(align|equation|gather|multline|eqnarray|flalign)(\*?)\}(.*?)\\end\{\1\2\}"
-    r"|\\\[(.*?)\\\]|\$\$(.*?)\$\$",
-    re.DOTALL,
-)
-_NOT_MATHEMATICS = re.compile(
-    r"\\(def|edef|gdef|let|input|include|newcommand|renewcommand|catcode|write|read|openin)\b"
-)
-_ROW_BREAK = re.compile(r"\\\\(?:\[[^\]]*\])?")
-"""The end of a row of an align (two backslashes), with an optional vertical space."""
-_ASIDE = [
-    re.compile(r"(?<!\\)%[^\n]*"),  # comments
-    re.compile(r"&&[^\n]*?(?=\\\\|\n|$)"),  # the annotation column of an align
-    re.compile(r"(?<![_{])\\(?:text|textrm|textit|mbox|intertext)\s*\{[^{}]*\}"),  # annotations
-    re.compile(r"\\(?:label|tag\*?)\s*\{[^{}]*\}"),
-    re.compile(r"\\\\(?:\[[^\]]*\])?|&"),  # line breaks and alignment
-    re.compile(r"[.,;]\s*$", re.MULTILINE),  # closing punctuation
-]
+__all__ = ["CHECKED", "DEFINED", "FALSE", "PROVED", "UNDECIDED", "Chains", "CheckedStep",
+           "as_json", "as_text", "check_chains", "holds", "read", "summary"]
 
 
 @dataclass
@@ -70,88 +58,44 @@ class CheckedStep:
     counterexample: dict = field(default_factory=dict)
     values: tuple = ()
     reason: str = ""
+    chain: int = 1
+    cell: int = 0
+    mistake: str = ""
 
-
-def blocks(source):
-    """[(text, first line)] of the mathematics to check."""
-    found = []
-    for match in _ENVIRONMENT.finditer(source):
-        group = next(index for index in (3, 4, 5) if match.group(index) is not None)
-        first_line = source.count("\n", 0, match.start(group)) + 1
-        found.append((match.group(group), first_line))
-    return found or [(source, 1)]
-
-
-def set_aside(block):
-    """The block without annotations, labels, alignment and comments; lines kept."""
-    for pattern in _ASIDE:
-        block = pattern.sub(lambda match: "\n" * match.group().count("\n") + " ", block)
-    return block
-
-
-def rows_as_chains(block, first_line):
-    """[(text, first line)] of the chains written in ``block``. Rows end at a row break
-    (two backslashes); a row that begins with '=' (after its alignment mark) continues
-    the chain above it, and any other row starts a chain of its own, so a row break is
-    never read as a product."""
-    breaks = list(_ROW_BREAK.finditer(block))
-    rows = zip([0] + [row_break.end() for row_break in breaks],
-               [row_break.start() for row_break in breaks] + [len(block)], strict=True)
-    starts = []
-    for start, end in rows:
-        row = set_aside(block[start:end]).strip()
-        if starts and (not row or row.startswith("=")):
-            continue  # part of the chain above
-        starts.append(start)
-    ends = starts[1:] + [len(block)]
-    return [(block[start:end], first_line + block.count("\n", 0, start))
-            for start, end in zip(starts, ends, strict=True)]
-
-
-class Chains(list):
-    """The chains of one input ([Part] each), and the ``Clock`` of its time budget,
-    started when reading began."""
-
-    def __init__(self, chains, clock):
-        super().__init__(chains)
-        self.clock = clock
-
-
-def read(source, model, loss):
-    """The ``Chains`` of ``source``; raises LatexInputError."""
-    clock = Clock()
-    source = source.removeprefix(BYTE_ORDER_MARK)
-    if len(source) > MAX_CHARACTERS:
-        raise too_long()
-    command = _NOT_MATHEMATICS.search(source)
-    if command:
-        line = source.count("\n", 0, command.start()) + 1
-        raise LatexInputError(line, command.start() - source.rfind("\n", 0, command.start()),
-                              f"\\{command.group(1)} is not mathematics; only expressions "
-                              "joined by '=' are read")
-    chains = []
-    deadline = time.monotonic() + clock.limit(TIME_LIMIT)
-    for block, block_line in blocks(source):
-        for written, first_line in rows_as_chains(block, block_line):
-            chain = parse_chain(set_aside(written), model, loss, first_line, deadline)
-            if len(chain) < 2:
-                raise LatexInputError(first_line, 1, "expected a chain of equalities "
-                                      "'lhs = e1 = …'; found no '='")
-            chains.append(chain)
-    if sum(len(chain) - 1 for chain in chains) > MAX_STEPS:
-        raise LatexInputError(1, 1, f"more than {MAX_STEPS} steps; check a shorter derivation")
-    return Chains(chains, clock)
+    @property
+    def where(self):
+        """"line 5", or "cell 2, line 5" in a notebook."""
+        return f"cell {self.cell}, line {self.line}" if self.cell else f"line {self.line}"
 
 
 def check_chains(chains, model):
     """Every consecutive equality of every chain, checked within the time budget of
-    ``chains.clock`` (a fresh ``Clock`` for a plain list of chains)."""
+    ``chains.clock`` (a fresh ``Clock`` for a plain list of chains). The step into a
+    definition (``J(θ) = …`` first in its chain) is recorded, not checked."""
     clock = getattr(chains, "clock", None) or Clock()
+    where = getattr(chains, "where", None) or [(chain[0].line, 0) for chain in chains]
     results = []
-    for chain in chains:
+    for number, (chain, (_, cell)) in enumerate(zip(chains, where, strict=True), 1):
         for before, after in pairwise(chain):  # each a reader.Part
-            results.append(_check(len(results) + 1, before, after, model, clock))
+            if before.defines:
+                result = CheckedStep(len(results) + 1, after.line, before.value, after.value,
+                                     after.written, DEFINED)
+            else:
+                result = _check(len(results) + 1, before, after, model, clock)
+                _instance_only(result, before, after)
+                if result.status == FALSE:
+                    result.mistake = named_mistake(before.value, after.value, model)
+            result.chain, result.cell = number, cell
+            results.append(result)
     return results
+
+
+def _instance_only(result, before, after):
+    """A step proved only for the instance with every sample equal is not proved."""
+    summed = before.sums or after.sums
+    if summed and result.status in (PROVED, CHECKED) and (
+            before.instance or after.instance or before.loose or after.loose):
+        result.status, result.reason = UNDECIDED, INSTANCE
 
 
 def _check(index, before, after, model, clock):
@@ -162,7 +106,8 @@ def _check(index, before, after, model, clock):
     if seconds <= 0:
         return result(UNDECIDED, reason=f"undecided in time: not checked, {_spent(clock)}")
     try:
-        step = within(seconds, Step, lhs, rhs, "as written", model=model, label=f"{index}")
+        step = within(seconds, Step, lhs, rhs, "as written", model=model, label=f"{index}",
+                      domains=_free_domains(lhs, rhs, model))
     except OutOfTime:
         return _numerically(result, lhs, rhs, model, clock,
                             f"the check took more than {_seconds(seconds)}")
@@ -176,12 +121,22 @@ def _check(index, before, after, model, clock):
     return result(status, points=step.points)
 
 
+def _free_domains(lhs, rhs, model):
+    """{symbol: set} of the letters a document left free (m, p, …): m, n and N positive."""
+    free = (model.meaning(lhs).free_symbols | model.meaning(rhs).free_symbols) - MODEL_SYMBOLS
+    return {symbol: Interval.open(0, oo) if symbol.is_positive else S.Reals
+            for symbol in free if not symbol.name.startswith("_")}
+
+
 def _numerically(result, lhs, rhs, model, clock, why):
     """The step decided by the numeric check alone, within ``NUMERIC_SECONDS``."""
     seconds = clock.limit(budget.NUMERIC_SECONDS)
 
     def evidence():
-        return check_numerically(model.meaning(lhs), model.meaning(rhs), "=", {})
+        domains = _free_domains(lhs, rhs, model)
+        keep = frozenset(domains)
+        return check_numerically(model.meaning(lhs, keep), model.meaning(rhs, keep), "=",
+                                 domains)
 
     try:
         verdict = within(seconds, evidence)
@@ -212,27 +167,40 @@ def _spent(clock):
 
 
 def holds(results):
-    return all(result.status in (PROVED, CHECKED) for result in results)
+    return all(result.status in HOLDING for result in results)
 
 
-def summary(results):
+def summary(results, chains=None):
     counts = {status: sum(r.status == status for r in results)
-              for status in (PROVED, CHECKED, FALSE, UNDECIDED)}
+              for status in (PROVED, CHECKED, FALSE, UNDECIDED, DEFINED)}
     steps = "1 step" if len(results) == 1 else f"{len(results)} steps"
     line = (f"{steps}: {counts[PROVED]} proved, {counts[CHECKED]} checked "
             f"numerically, {counts[FALSE]} false")
     if counts[UNDECIDED]:
         line += f", {counts[UNDECIDED]} undecided"
+    if counts[DEFINED]:
+        line += f", {counts[DEFINED]} definitions"
     failed = next((r for r in results if r.status in (FALSE, UNDECIDED)), None)
     if failed:
-        line += f" (first at step {failed.index}, line {failed.line})"
+        line += f" (first at step {failed.index}, {failed.where})"
+    if chains is not None and len(chains) > 1:
+        line += f"; {len(chains)} chains"
+    if chains is not None and getattr(chains, "unread", None):
+        line += f"; {len(chains.unread)} not read"
     return line
 
 
-def as_text(results):
-    lines = []
+def as_text(results, chains=None):
+    """The report: how names were read, every step (under its chain's heading where
+    there are several), the equations not read, and the summary line."""
+    lines = [f"notation: {note}" for note in getattr(chains, "notes", ())]
+    several = len({result.chain for result in results}) > 1
+    chain = None
     for result in results:
-        lines.append(f"step {result.index} (line {result.line}): = {result.written}")
+        if several and result.chain != chain:
+            chain = result.chain
+            lines.append(f"chain {chain} ({result.where}):")
+        lines.append(f"step {result.index} ({result.where}): = {result.written}")
         verdict = result.status.upper() if result.status == FALSE else result.status
         if result.status == CHECKED:
             verdict += f" at {result.points} points"
@@ -241,9 +209,14 @@ def as_text(results):
             at = ", ".join(f"{name} = {value}" for name, value in result.counterexample.items())
             lines.append(f"    counterexample: {at}")
             lines.append(f"    left side = {result.values[0]}, right side = {result.values[1]}")
+        if result.mistake:
+            lines.append(f"    mistake: {result.mistake}")
         if result.reason:
             lines.append(f"    {result.reason}")
-    lines.append(summary(results))
+    for unread in getattr(chains, "unread", ()):
+        where = f"cell {unread.cell}, line {unread.line}" if unread.cell else f"line {unread.line}"
+        lines.append(f"not read ({where}, column {unread.column}): {unread.reason}")
+    lines.append(summary(results, chains))
     return "\n".join(lines) + "\n"
 
 
@@ -252,7 +225,7 @@ def _printed(expr):
     return {"text": text(expr), "latex": latex(expr)}
 
 
-def as_json(results, source_name):
+def as_json(results, source_name, chains=None):
     records = [
         {
             "step": result.index,
@@ -265,9 +238,15 @@ def as_json(results, source_name):
             "counterexample": result.counterexample,
             "values": dict(zip(("lhs", "rhs"), result.values)),
             "reason": result.reason,
+            "chain": result.chain,
+            "cell": result.cell,
+            "mistake": result.mistake,
         }
         for result in results
     ]
-    document = {"source": source_name, "holds": holds(results), "summary": summary(results),
-                "steps": records}
+    document = {"source": source_name, "holds": holds(results),
+                "summary": summary(results, chains), "steps": records,
+                "notation": list(getattr(chains, "notes", ())),
+                "not_read": [{"line": u.line, "column": u.column, "cell": u.cell,
+                              "reason": u.reason} for u in getattr(chains, "unread", ())]}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
