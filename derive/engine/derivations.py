@@ -15,6 +15,7 @@ from sympy import Contains, Derivative, Eq, Limit, Rel, S, Subs, oo, simplify
 
 from derive.engine import labels, rules
 from derive.engine.averaged import PENALTY_SECTION, derive_samples
+from derive.engine.second_order import derive_second_order
 from derive.engine.steps import Derivation
 from derive.engine.symbols import PARAMETERS, a, y, z
 
@@ -82,6 +83,7 @@ def derive_all(model):
         for parameter in PARAMETERS:
             gradient(book, loss, parameter)
     derive_samples(book, gradient)
+    derive_second_order(book)
     return book
 
 

@@ -90,6 +90,34 @@ def matrix_gradient(loss):
     return f"grad-J{loss.name}-matrix"
 
 
+def second_derivative(loss):
+    """∂²L/∂z²."""
+    return f"d2L{loss.name}-dz2"
+
+
+def convexity(loss):
+    """The verdict: ∂²L/∂z² ≥ 0 everywhere, or < 0 at one point."""
+    return f"convex-{loss.name}"
+
+
+def sample_curvature(loss):
+    """d^{(i)} = ∂²L^{(i)}/∂z^{(i)2} at sample i."""
+    return f"d2-J{loss.name}"
+
+
+_ENTRY_NAMES = {"w_j": "w", "w_k": "wk", "b": "b"}
+
+
+def hessian_entry(loss, first, second):
+    """∂²J/∂p∂q for (p, q) = (w_j, w_k), (w_j, w_j), (w_j, b) or (b, b)."""
+    return f"hess-J{loss.name}-{_ENTRY_NAMES[str(first)]}{_ENTRY_NAMES[str(second)]}"
+
+
+def hessian_matrix(loss, diagonal):
+    """∇²_w J in matrix form, proved entry by entry on or off the diagonal."""
+    return f"hess-J{loss.name}-matrix-{'diagonal' if diagonal else 'off'}"
+
+
 def equation(label):
     """The LaTeX label of a result on the sheet."""
     return f"eq:{label}"

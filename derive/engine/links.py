@@ -1,4 +1,5 @@
-"""The canonical-link table: for which (activation, loss) pairs ∂L/∂z is just a − y.
+"""The canonical-link table: for which (activation, loss) pairs ∂L/∂z is just a − y,
+and which losses are convex in the parameters.
 
 For every valid pair the engine derives δ = ∂L/∂z = dL/da · da/dz (each factor by the
 rules, as on the sheets) and then tries the step δ = a − y. A pair is *canonical* when
@@ -9,7 +10,7 @@ the loss is the negative log-likelihood whose natural parameter is z (a generali
 linear model with its canonical link), so da/dz cancels the curvature of the loss.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from derive.engine.derivations import (
     Book,
@@ -19,6 +20,7 @@ from derive.engine.derivations import (
 )
 from derive.engine.model import Model
 from derive.engine.registry import ACTIVATIONS, LOSSES, is_valid
+from derive.engine.second_order import convexity, is_convex, second_derivative
 from derive.engine.steps import Step, StepError
 from derive.engine.symbols import a, y, z
 
@@ -36,6 +38,11 @@ class Link:
     derivation: object
     canonical: bool
     counterexample: dict | None
+    curvature: object = None
+    """The derivation of ∂²L/∂z² (``derive.engine.second_order``)."""
+    convex: bool | None = None
+    """Whether the loss is convex in (w, b): ∂²L/∂z² ≥ 0 for all z and labels, verified
+    either way (a chain to ≥ 0, or a point where it is negative)."""
 
     @property
     def delta(self):
@@ -54,7 +61,10 @@ def canonical_links(activations=None, losses=None):
         activation_derivative(book)
         for loss in model.losses:
             loss_derivative(book, loss)
-            links.append(_link(act.name, loss, gradient(book, loss, z), model))
+            link = _link(act.name, loss, gradient(book, loss, z), model)
+            curvature = second_derivative(book, loss)
+            convexity(book, loss)
+            links.append(replace(link, curvature=curvature, convex=is_convex(book, loss)))
     return links
 
 

@@ -11,7 +11,7 @@ bound variable free. ``keep`` names symbols that stay free (a domain variable).
 
 from dataclasses import dataclass
 
-from sympy import Derivative, Limit, diff, limit
+from sympy import Derivative, Limit, Subs, diff, limit
 
 from derive.engine.registry import ACTIVATIONS, LOSSES, Activation, Loss
 from derive.engine.samples import PENALTIES, Penalty
@@ -33,7 +33,7 @@ class Model:
     def meaning(self, expr, keep=frozenset()):
         """``expr`` in base variables, with the symbols in ``keep`` left free."""
         expr = expr.replace(
-            lambda e: isinstance(e, (Derivative, Limit)),
+            lambda e: isinstance(e, (Derivative, Limit, Subs)),
             lambda e: self._calculus(e, keep),
         )
         return self._unfold(expr, keep)
@@ -50,6 +50,9 @@ class Model:
         return unfold_primitives(expr)
 
     def _calculus(self, node, keep):
+        if isinstance(node, Subs):  # the meaning of the body, at the point
+            body, variables, point = node.args
+            return self.meaning(body, keep).subs(dict(zip(variables, point)))
         if isinstance(node, Limit):
             body, variable, point, direction = node.args
             inner = self.meaning(body, keep | {variable})

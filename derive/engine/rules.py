@@ -45,7 +45,7 @@ from derive.engine.algebra import (
     product,
     replace_exactly,
 )
-from derive.engine.symbols import a, b, rest, w_j, x_j, z
+from derive.engine.symbols import a, b, rest, w_j, x_j, y, z
 
 CHAIN_RULE = "chain rule"
 DIFFERENTIATE = "differentiate"
@@ -132,6 +132,28 @@ def differentiate(expr):
         lambda node: isinstance(node, Derivative) and len(node.variables) == 1,
         lambda node: product(*chain_factors(node.expr, node.variables[0])),
     )
+
+
+@rule("through the output", CHAIN_RULE, phrase="chain rule through $a$")
+def through_the_output(expr):
+    """d/dz f(a, z) = ∂f/∂a · da/dz + ∂f/∂z, for f written in a (and z) with a = act(z)."""
+    if not (isinstance(expr, Derivative) and expr.variables == (z,)):
+        return None
+    inner = expr.expr
+    through_a = product(inner.diff(a), Derivative(a, z))
+    direct = inner.diff(z)
+    return through_a if direct == 0 else Add(through_a, direct, evaluate=False)
+
+
+@rule("collect the label", ALGEBRA, phrase="linear in $y$")
+def collect_label(expr):
+    """f(a) + y·g(a): the terms with the label y collected (a quantity linear in y is
+    ≥ 0 for every label when it is at both ends of the labels' interval)."""
+    collected = expr.expand().collect(y, evaluate=False)
+    if set(collected) - {S.One, y}:
+        return None
+    parts = [factor(collected.get(S.One, S.Zero)), product(y, factor(collected.get(y, S.Zero)))]
+    return Add(*(part for part in parts if part != 0), evaluate=False)
 
 
 @rule(SUBSTITUTE, SUBSTITUTE, phrase="by")

@@ -6,8 +6,10 @@ same ``RULES`` table. Conventions and symbols: ``derive.engine.samples``.
 from sympy import (
     Add,
     Derivative,
+    DiagMatrix,
     HadamardPower,
     HadamardProduct,
+    Identity,
     Integer,
     MatAdd,
     MatMul,
@@ -15,6 +17,7 @@ from sympy import (
     OneMatrix,
     Pow,
     Rational,
+    S,
     Sum,
 )
 
@@ -50,45 +53,61 @@ def penalty_definition(expr, *, penalty):
 
 @rule("definition of delta", SUBSTITUTE, phrase="definition")
 def delta_definition(expr, *, loss):
-    """δ^{(i)} = ∂L^{(i)}/∂z^{(i)}: the one-sample δ at sample i."""
-    if expr != delta[i]:
-        return None
-    return Derivative(samples.loss_at(loss)[i], samples.z[i])
+    """δ^{(i)} = ∂L^{(i)}/∂z^{(i)}: the one-sample δ at sample i; likewise
+    d^{(i)} = ∂²L^{(i)}/∂z^{(i)2}."""
+    if expr == delta[i]:
+        return Derivative(samples.loss_at(loss)[i], samples.z[i])
+    if expr == samples.curvature[i]:
+        return Derivative(samples.loss_at(loss)[i], (samples.z[i], 2))
+    return None
 
 
 @rule("linearity", CALCULUS, phrase="linearity of the derivative")
 def linearity(expr, *, loss, penalty):
     """∂/∂v [(1/m) Σ_i L^{(i)} + R(w)] = (1/m) Σ_i ∂L^{(i)}/∂v + ∂R/∂v, with ∂R/∂b = 0
-    (the bias is not penalised)."""
+    (the bias is not penalised), and the same for second derivatives (∂²R/∂w_j∂w_k = 0
+    for k ≠ j)."""
     if not (isinstance(expr, Derivative) and expr.expr == samples.averaged(loss)):
         return None
-    (variable,) = expr.variables
-    mean = mean_over_samples(Derivative(samples.loss_at(loss)[i], variable))
-    if penalty.value == 0 or variable == b:
+    variables = expr.variables
+    mean = mean_over_samples(Derivative(samples.loss_at(loss)[i], *variables))
+    if penalty.value == 0 or set(variables) != {w_j}:  # R involves neither b nor w_k
         return mean
-    return Add(mean, Derivative(penalty.value, variable), evaluate=False)
+    return Add(mean, Derivative(penalty.value, *variables), evaluate=False)
 
 
 @rule("derivative of the penalty", CALCULUS, phrase="")
 def penalty_derivative(expr):
-    """∂/∂w_j (λ/2)‖w‖² = λ w_j, since ‖w‖² = Σ_k w_k² and only w_j² involves w_j."""
-    old = Derivative(Rational(1, 2) * lam * norm_w, w_j)
-    if not expr.has(old):
+    """∂/∂w_j (λ/2)‖w‖² = λ w_j, since ‖w‖² = Σ_k w_k² and only w_j² involves w_j; and
+    ∂²/∂w_j² (λ/2)‖w‖² = λ."""
+    first = Derivative(Rational(1, 2) * lam * norm_w, w_j)
+    second = Derivative(Rational(1, 2) * lam * norm_w, (w_j, 2))
+    if expr.has(second):
+        return replace_exactly(expr, second, lam)
+    if not expr.has(first):
         return None
-    return replace_exactly(expr, old, product(lam, w_j))
+    return replace_exactly(expr, first, product(lam, w_j))
 
 
 @rule("chain rule at each sample", CHAIN_RULE,
       phrase=r"chain rule at each sample, $\delta^{(i)}$ from")
 def chain_rule_per_sample(expr, *, loss):
     """∂L^{(i)}/∂p = ∂L^{(i)}/∂z^{(i)} · ∂z^{(i)}/∂p = δ^{(i)}·x_j^{(i)} for p = w_j and
-    δ^{(i)} for p = b, inside the sum."""
+    δ^{(i)} for p = b, inside the sum; ∂²L^{(i)}/∂p∂q = d^{(i)} · ∂z^{(i)}/∂p ·
+    ∂z^{(i)}/∂q with d^{(i)} = ∂²L^{(i)}/∂z^{(i)2}, z being linear in the parameters."""
     base = samples.loss_at(loss)
     replaced = expr.replace(
-        lambda e: isinstance(e, Derivative) and e.expr == base[i] and e.variables[0] in (w_j, b),
-        lambda e: product(delta[i], x[i, samples.j]) if e.variables[0] == w_j else delta[i],
+        lambda e: isinstance(e, Derivative) and e.expr == base[i]
+        and set(e.variables) <= {w_j, samples.w_k, b},
+        lambda e: product(delta[i] if len(e.variables) == 1 else samples.curvature[i],
+                          *(_feature(variable) for variable in e.variables)),
     )
     return None if replaced == expr else replaced
+
+
+def _feature(variable):
+    """∂z^{(i)}/∂v: x_j^{(i)}, x_k^{(i)} or 1."""
+    return {w_j: x[i, samples.j], samples.w_k: x[i, samples.k]}.get(variable, S.One)
 
 
 @rule("all samples at once", ALGEBRA, phrase="in matrix form, from")
@@ -113,6 +132,15 @@ def _as_matrix(expr):
         if set(Mul.make_args(expr.function)) == {delta[i], x[i, samples.j]}:
             return MatMul(samples.X_matrix.T, samples.delta_vector)
     raise ValueError(f"no matrix form for {expr}")
+
+
+@rule("Hessian for all samples at once", ALGEBRA, phrase="in matrix form, from")
+def hessian_in_matrix_form(expr, *, penalised):
+    """Σ_i d^{(i)} x_j^{(i)} x_k^{(i)} is entry (j, k) of Xᵀ diag(d) X, and λ on the
+    diagonal is λI: ∇²_w J = (1/m)·Xᵀ diag(d) X (+ λI)."""
+    mean = MatMul(Rational(1, 1) / m, samples.X_matrix.T, DiagMatrix(samples.d_vector),
+                  samples.X_matrix)
+    return MatAdd(mean, lam * Identity(samples.n)) if penalised else mean
 
 
 @rule("δ for all samples", SUBSTITUTE, phrase="by")

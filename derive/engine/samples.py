@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from sympy import (
     Derivative,
     IndexedBase,
+    KroneckerDelta,
     MatrixExpr,
     MatrixSymbol,
+    Piecewise,
     Rational,
     S,
     Sum,
@@ -41,6 +43,9 @@ from derive.engine.symbols import z as z_one
 
 i = Symbol("i", integer=True, positive=True)
 j = Symbol("j", integer=True, positive=True)
+k = Symbol("k", integer=True, positive=True)
+"""A second feature index, k ≠ j, for the Hessian's entries off its diagonal."""
+w_k = Symbol("w_k", real=True)
 m = Symbol("m", integer=True, positive=True)
 n = Symbol("n", integer=True, positive=True)
 
@@ -51,6 +56,10 @@ a = IndexedBase("a_s", real=True)
 delta = IndexedBase("delta_s", real=True)
 r = IndexedBase("r_s", real=True)
 """r[i] = Σ_{k≠j} w_k x_k^{(i)}: the part of z^{(i)} that does not involve w_j."""
+r_k = IndexedBase("rk_s", real=True)
+"""The part of z^{(i)} that does not involve w_k."""
+curvature = IndexedBase("d_s", real=True)
+"""d^{(i)} = ∂²L^{(i)}/∂z^{(i)2}: the per-sample weight of the Hessian."""
 
 lam = Symbol("lambda", nonnegative=True)
 rho = Symbol("rho", nonnegative=True)
@@ -61,6 +70,7 @@ R = Symbol("R", real=True)
 """The penalty R(w) of the chosen entry of ``PENALTIES``."""
 
 X_matrix = MatrixSymbol("X", m, n)
+d_vector = MatrixSymbol("d", m, 1)
 delta_vector = MatrixSymbol("delta", m, 1)
 a_vector = MatrixSymbol("a", m, 1)
 y_vector = MatrixSymbol("y", m, 1)
@@ -69,11 +79,12 @@ w_vector = MatrixSymbol("w", n, 1)
 LATEX_NAMES = {
     lam: r"\lambda", rho: r"\rho", norm_w: r"\lVert \mathbf{w} \rVert^{2}", R: r"R(\mathbf{w})",
 }
-INDEXED_LATEX = {"x_s": "x", "y_s": "y", "z_s": "z", "a_s": "a", "delta_s": r"\delta"}
+INDEXED_LATEX = {"x_s": "x", "y_s": "y", "z_s": "z", "a_s": "a", "delta_s": r"\delta",
+                 "d_s": "d"}
 """How each per-sample IndexedBase is named on the sheet (the names in SymPy are
 distinct from the one-sample symbols a, y, z, so no substitution can confuse them)."""
 MATRIX_LATEX = {"X": "X", "delta": r"\boldsymbol{\delta}", "a": r"\mathbf{a}",
-                "y": r"\mathbf{y}", "w": r"\mathbf{w}"}
+                "y": r"\mathbf{y}", "w": r"\mathbf{w}", "d": r"\mathbf{d}"}
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,11 @@ def gradient_vector(loss):
     return MatrixSymbol(f"nabla_w {averaged(loss).name}", n, 1)
 
 
+def hessian_matrix(loss):
+    """∇²_w J of ``loss``: the n × n matrix of its ∂²J/∂w_j∂w_k."""
+    return MatrixSymbol(f"nabla2_w {averaged(loss).name}", n, n)
+
+
 def at_sample(expr):
     """A per-sample expression (in a, y, z) at sample i, in the same reading order."""
     for one, indexed in ((a_one, a[i]), (y_one, y[i]), (z_one, z[i])):
@@ -127,6 +143,8 @@ class BatchModel:
     model: object
     loss: object
     penalty: Penalty
+    diagonal: bool = False
+    """For an n × n matrix: its entry (j, j) when True, else (j, k) with k ≠ j."""
 
     def meaning(self, expr, keep=frozenset()):
         if isinstance(expr, MatrixExpr):
@@ -139,12 +157,17 @@ class BatchModel:
     def _entry(self, expr):
         """The j-th entry of an n-vector (the only entry of a 1 × 1), with SymPy's sums
         over 0…m−1 renumbered to i = 1…m and its entries named per sample."""
+        column = j - 1 if self.diagonal else k - 1
         if expr.shape == (n, 1):
             entry = expr[j - 1, 0]
         elif expr.shape == (1, 1):
             entry = expr[0, 0]
+        elif expr.shape == (n, n):
+            entry = expr[j - 1, column].doit()
+            entry = entry.subs(KroneckerDelta(j - 1, k - 1, (0, n - 1)), S.Zero)
         else:
-            raise ValueError(f"a step relates scalars or n-vectors, not {expr.shape}: {expr}")
+            raise ValueError(f"a step relates scalars, n-vectors or n × n matrices, not "
+                             f"{expr.shape}: {expr}")
         entry = entry.replace(lambda e: isinstance(e, Sum), _from_one)
         return entry.replace(lambda e: isinstance(e, MatrixElement), self._named)
 
@@ -153,6 +176,7 @@ class BatchModel:
         names = {
             "X": lambda: x[row + 1, column + 1],
             "delta": lambda: delta[row + 1],
+            "d": lambda: curvature[row + 1],
             "a": lambda: a[row + 1],
             "y": lambda: y[row + 1],
         }
@@ -164,20 +188,31 @@ class BatchModel:
                 return w_j
             if name == gradient_vector(self.loss).name:
                 return Derivative(averaged(self.loss), w_j)
+        if name == hessian_matrix(self.loss).name and row == j - 1:
+            if self.diagonal and column == j - 1:
+                return Derivative(averaged(self.loss), (w_j, 2))
+            if not self.diagonal and column == k - 1:
+                return Derivative(averaged(self.loss), w_j, w_k)
         raise ValueError(f"no meaning for the entry {element}")
 
     # --- calculus ------------------------------------------------------------------
 
     def _derivative(self, node):
-        (variable,) = node.variables
-        inner = self._unfold(node.expr)
-        if variable in (w_j, b):
-            opened = inner.replace(lambda e: e.is_Indexed and e.base == z,
-                                   lambda e: w_j * x[e.indices[0], j] + r[e.indices[0]] + b)
-            result = diff(opened, variable)
-            return result.replace(lambda e: e.is_Indexed and e.base == r,
-                                  lambda e: z[e.indices[0]] - w_j * x[e.indices[0], j] - b)
-        return diff(inner, variable)
+        """Differentiate in turn by each variable: for w_j, w_k or b, each z^{(i)} is
+        opened as w·x^{(i)} + (the rest) + b around that weight and closed again."""
+        result = self._unfold(node.expr)
+        for variable in node.variables:
+            weight, feature, rest_ = (w_k, k, r_k) if variable == w_k else (w_j, j, r)
+            if variable not in (w_j, w_k, b):
+                result = diff(result, variable)
+                continue
+            opened = result.replace(
+                lambda e: e.is_Indexed and e.base == z,
+                lambda e, w=weight, f=feature, q=rest_: w * x[e.indices[0], f] + q[e.indices[0]] + b)
+            result = diff(opened, variable).replace(
+                lambda e, q=rest_: e.is_Indexed and e.base == q,
+                lambda e, w=weight, f=feature: z[e.indices[0]] - w * x[e.indices[0], f] - b)
+        return result
 
     # --- definitions ---------------------------------------------------------------
 
@@ -190,6 +225,8 @@ class BatchModel:
         expr = expr.subs(R, self.penalty.meaning()).subs(norm_w, w_j**2 + rho)
         expr = expr.replace(lambda e: e.is_Indexed and e.base == delta,
                             lambda e: self._delta(e.indices[0]))
+        expr = expr.replace(lambda e: e.is_Indexed and e.base == curvature,
+                            lambda e: self._delta(e.indices[0], order=2))
         for loss in per_sample.losses:
             base = loss_at(loss)
             expr = expr.replace(
@@ -200,15 +237,19 @@ class BatchModel:
                             lambda e: per_sample.activation.expression(z[e.indices[0]]))
         return per_sample.meaning(expr, frozenset())
 
-    def _delta(self, index):
-        """δ^{(i)} = ∂L^{(i)}/∂z^{(i)} by definition."""
+    def _delta(self, index, order=1):
+        """δ^{(i)} = ∂L^{(i)}/∂z^{(i)} (or d^{(i)}, ``order`` 2) by definition."""
         inner = self._unfold(loss_at(self.loss)[index])
-        return diff(inner, z[index])
+        return diff(inner, z[index], order)
 
 
 def _from_one(total):
-    """A sum over 0…m−1 (as SymPy's matrix products write it) renumbered to 1…m."""
+    """A sum over 0…m−1 (as SymPy's matrix products write it) renumbered to 1…m; a
+    branch that holds on the whole range (v ≤ m − 1) taken."""
     (variable, low, high), = total.limits
     if low == 0 and high == m - 1:
+        body = total.function
+        if isinstance(body, Piecewise) and body.args[0].cond == (variable <= high):
+            total = Sum(body.args[0].expr, total.limits[0])
         return total.change_index(variable, variable + 1, i)
     return total

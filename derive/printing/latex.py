@@ -40,6 +40,9 @@ def _matrix_names():
     names = dict(samples.MATRIX_LATEX)
     names.update({samples.gradient_vector(loss).name:
                   rf"\nabla_{{\mathbf{{w}}}} {_averaged_latex(loss)}" for loss in LOSSES.values()})
+    names.update({samples.hessian_matrix(loss).name:
+                  rf"\nabla^{{2}}_{{\mathbf{{w}}}} {_averaged_latex(loss)}"
+                  for loss in LOSSES.values()})
     return names
 
 
@@ -68,6 +71,12 @@ class DeriveLatexPrinter(LatexPrinter):
 
     def _print_MatrixSymbol(self, expr):
         return self._matrix_names.get(expr.name, expr.name)
+
+    def _print_DiagMatrix(self, expr):
+        return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
+
+    def _print_Identity(self, expr):
+        return "I"
 
     def _print_OneMatrix(self, expr):
         """The vector of ones; as a row (1 × m), transposed."""

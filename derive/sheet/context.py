@@ -35,6 +35,7 @@ SECTIONS = {
     "gradients": "Gradients",
     "penalty": "The penalty",
     "samples": "All samples at once",
+    "second order": "Second order: the Hessian and convexity",
 }
 RELATIONS = {"=": "=", "<": "<", ">": ">", "<=": r"\leq", ">=": r"\geq", "<=>": r"\iff"}
 SATURATED_Z = 10
@@ -142,6 +143,10 @@ def _link(link, model):
         "loss": f"\\texttt{{{escape(loss.name)}}}, ${loss.latex}$",
         "delta": latex(link.delta),
         "canonical": link.canonical,
+        "activation_name": f"\\texttt{{{escape(act.name)}}}",
+        "loss_name": f"\\texttt{{{escape(loss.name)}}}",
+        "curvature": latex(link.curvature.rhs),
+        "convex": link.convex,
         "here": act == model.activation and loss in model.losses,
     }
 
