@@ -81,7 +81,10 @@ def _unchanged(model, step, corrupted_rhs, relation):
         return False
     keep = frozenset(step.domains)
     original = _written_out(model.meaning(step.rhs, keep))
-    corrupted = _written_out(model.meaning(corrupted_rhs, keep))
+    try:
+        corrupted = _written_out(model.meaning(corrupted_rhs, keep))
+    except ValueError:  # a matrix of the wrong shape, say: not the same mathematics
+        return False
     variables = sorted(original.free_symbols | corrupted.free_symbols, key=str)
     first, second = (lambdify(variables, e, "math") for e in (original, corrupted))
     rng = random.Random(7)

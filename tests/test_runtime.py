@@ -19,6 +19,7 @@ import pytest
 from support import holds_in_forked_child
 
 from derive.codegen import runtime as rt
+from derive.codegen import runtime_dask as dask_runtime
 from derive.codegen import runtime_inputs as inputs
 from derive.codegen.context import TEMPLATE
 from derive.codegen.paste import RUNTIME_FILES, pasted, pieces, runtime_source
@@ -494,11 +495,46 @@ def test_the_pasted_imports_are_the_runtime_s_own_and_never_derive():
 def test_the_template_pastes_every_piece_of_the_runtime():
     """Every piece of runtime.py reaches some generated module: named in the template,
     or a helper an activation's stable forms may call (pasted where one does)."""
-    source = (templates_folder() / TEMPLATE).read_text(encoding="utf-8")
-    template = environment(**LATEX_DELIMITERS).parse(source)
-    calls = [call for call in template.find_all(jinja2.nodes.Call)
-             if isinstance(call.node, jinja2.nodes.Name) and call.node.name == "runtime"]
+    calls = []
+    for name in (TEMPLATE, "second_order.py.jinja"):  # the module and what it includes
+        source = (templates_folder() / name).read_text(encoding="utf-8")
+        template = environment(**LATEX_DELIMITERS).parse(source)
+        calls += [call for call in template.find_all(jinja2.nodes.Call)
+                  if isinstance(call.node, jinja2.nodes.Name) and call.node.name == "runtime"]
     named = {argument.value for call in calls for argument in call.args
              if isinstance(argument, jinja2.nodes.Const)}
     helpers = {helper.code_name for helper in HELPERS}
     assert named | helpers == set(pieces(runtime_source()))
+
+
+# --- Dask arrays (runtime_dask.py; the generated functions on Dask: tests/test_dask.py) -------
+
+
+@pytest.mark.parametrize("message, starts, expected", [
+    ("X has a non-finite value in row 3", (100,), "X has a non-finite value in row 103"),
+    ("labels must lie in [0, 1]; y[0] = 2.0", (7,), "labels must lie in [0, 1]; y[7] = 2.0"),
+    ("the loss at row 2 (z = 800, y = 0)", (40,), "the loss at row 42 (z = 800, y = 0)"),
+    ("f: the result is not finite in float64 at index (1, 2): rescale w",
+     (10,), "f: the result is not finite in float64 at index (11, 2): rescale w"),
+    ("z has a non-finite value at index (1, 2)", (4, 30), "z has a non-finite value at index (5, 32)"),
+    ("z has a non-finite value at index 5", (1000,), "z has a non-finite value at index 1005"),
+    ("X has 3 features per sample but w has 2", (9,), "X has 3 features per sample but w has 2"),
+])
+def test_a_chunk_s_message_gets_the_rows_of_the_whole_array(message, starts, expected):
+    assert dask_runtime._dask_shifted(message, starts) == expected
+
+
+def test_checked_hands_dask_arrays_to_on_dask_only_where_a_module_carries_it(monkeypatch):
+    """A module without the Dask pieces (the numba target's) computes as before."""
+    class Array:  # stands in for dask.array.Array
+        pass
+
+    monkeypatch.setitem(sys.modules, "dask.array", type(sys)("dask.array"))
+    monkeypatch.setattr(sys.modules["dask.array"], "Array", Array, raising=False)
+    seen = []
+    identity = rt._checked(lambda value: seen.append("plain") or 1.0)
+    assert identity(Array()) == 1.0 and seen == ["plain"]
+    monkeypatch.setattr(rt, "_on_dask", lambda function, *arguments: arguments[0], raising=False)
+    lazy = Array()
+    assert identity(lazy) is lazy and seen == ["plain"]  # not checked as a number
+    assert identity(2.0) == 1.0 and seen == ["plain", "plain"]

@@ -22,6 +22,7 @@ from derive.engine import labels, samples
 from derive.engine.algebra import evaluated, product, replace_exactly
 from derive.engine.numbering import cite, equation_numbers
 from derive.engine.registry import label_range
+from derive.engine.second_order import HESSIAN_ENTRIES, is_convex
 from derive.engine.stable import HELPERS, PRIMITIVES
 from derive.engine.steps import Step, StepError
 from derive.engine.symbols import a, b, w_j, x_j, y, z
@@ -65,7 +66,9 @@ def module_context(book):
     if act.classes:
         functions.append(output_name)
     for loss in losses:
-        functions += [f"{kind}_{loss['name']}" for kind in ("loss", "grad", "value_and_grad")]
+        kinds = ["loss", "grad", "value_and_grad", "hessian", "hvp"]
+        kinds += ["newton_step"] if loss["convex"] else []
+        functions += [f"{kind}_{loss['name']}" for kind in kinds]
     return {
         "activation": act.title,
         "heading": act.heading,
@@ -186,6 +189,7 @@ def _loss(loss, book, numbers):
     _batch_formula(book, loss)
     value = stable_form(book[labels.loss_definition(loss)].rhs, model)
     delta = stable_form(grad_b.rhs, model)
+    curvature = inline_primitives(_curvature(book, loss, delta))
     hard = _hard_label_forms(value, delta, model, loss)
     value, delta = inline_primitives(value), inline_primitives(delta)
     accepted = label_range(model.activation, loss)
@@ -193,7 +197,13 @@ def _loss(loss, book, numbers):
     forms = {kind: _forms(*exprs, scalar=scalar) for kind, exprs in
              (("value", [value]), ("delta", [delta]), ("both", [value, delta]))}
     _add_returns(forms)
+    hessian = [labels.hessian_entry(loss, *entry) for entry in HESSIAN_ENTRIES]
     return {
+        "curvature": _fresh(_forms(curvature), curvature),
+        "curvature_cites": cite(numbers, labels.second_derivative(loss)),
+        "hessian_cites": cite(numbers, *hessian),
+        "convex": is_convex(book, loss),
+        "convex_cites": cite(numbers, labels.convexity(loss)),
         "name": loss.name,
         "title": loss.title,
         "labels": {"low": _bound(accepted.inf), "high": _bound(accepted.sup),
@@ -203,6 +213,18 @@ def _loss(loss, book, numbers):
         **forms,
         "hard": hard,
     }
+
+
+def _curvature(book, loss, delta):
+    """d = ∂²L/∂z² for the code: the stable δ differentiated in z through its stable
+    primitives (σ' = σ(z)σ(−z), softplus' = σ), so that d is a sum of products of
+    stable factors rather than a polynomial in a that cancels at large |z|; verified
+    equal to the proved second derivative."""
+    second = book[labels.second_derivative(loss)]
+    curvature = delta.diff(z)
+    Step(second.rhs, curvature, "stable form", model=book.model,
+         derivation=f"code generation for {loss.title}")
+    return curvature
 
 
 def _bound(end):

@@ -1,11 +1,11 @@
 """Pasting the fixed runtime into generated modules, piece by piece, verbatim.
 
 A generated module carries the exact source of the top-level definitions of the runtime
-files (``derive/codegen/runtime.py`` and ``runtime_inputs.py``) that it needs; the module
-template asks for them by name with ``runtime(name, …)``, so the runtime stays real,
-linted, tested modules and each generated file stays self-contained. The imports piece
-is that of ``runtime.py`` without its imports from ``derive`` itself (the pieces those
-name are pasted too).
+files (``derive/codegen/runtime.py``, ``runtime_inputs.py``, ``runtime_dask.py``, …) that
+it needs; the module template asks for them by name with ``runtime(name, …)``, so the
+runtime stays real, linted, tested modules and each generated file stays self-contained.
+The imports piece is that of ``runtime.py`` without its imports from ``derive`` itself
+(the pieces those name are pasted too); the other files' imports are not pasted.
 """
 
 import ast
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RUNTIME = Path(__file__).resolve().parent / "runtime.py"
-RUNTIME_FILES = (RUNTIME, RUNTIME.with_name("runtime_inputs.py"))
+RUNTIME_FILES = (RUNTIME, RUNTIME.with_name("runtime_inputs.py"),
+                 RUNTIME.with_name("runtime_dask.py"), RUNTIME.with_name("runtime_second.py"))
 """Every file whose pieces ``runtime`` pastes; the first one's imports are pasted."""
 IMPORTS = "imports"
 """The name of the piece that holds every import of ``runtime.py``."""

@@ -121,3 +121,29 @@ def hessian_matrix(loss, diagonal):
 def equation(label):
     """The LaTeX label of a result on the sheet."""
     return f"eq:{label}"
+
+
+# --- many classes: the softmax neuron (``derive.engine.softmax_derivations``) ----------
+
+SOFTMAX_DEF_Z = "def-z-class"
+SOFTMAX_DEF_OUTPUT = "def-softmax"
+SOFTMAX_JACOBIAN = "softmax-jacobian"
+SOFTMAX_DZ_DW = "dz-class-dW"
+SOFTMAX_DZ_DB = "dz-class-db"
+SOFTMAX_TWO_CLASSES = "softmax-two-classes"
+
+
+def class_gradient(loss, parameter):
+    """∂L/∂z_i ("dLcce-dz-class"), ∂L/∂W_ji ("grad-cce-W"), ∂L/∂b_i ("grad-cce-b-class")."""
+    return {"z": f"dL{loss.name}-dz-class", "W": f"grad-{loss.name}-W",
+            "b": f"grad-{loss.name}-b-class"}[parameter]
+
+
+def class_averaged_gradient(loss, parameter):
+    """∂J/∂W_ji ("grad-Jcce-W") or ∂J/∂b_i ("grad-Jcce-b-class")."""
+    return {"W": f"grad-J{loss.name}-W", "b": f"grad-J{loss.name}-b-class"}[parameter]
+
+
+def class_matrix_gradient(loss):
+    """∇_W J = (1/m)·Xᵀ(A − Y) (+ λW) in matrix form."""
+    return f"grad-J{loss.name}-W-matrix"

@@ -21,6 +21,10 @@ class Sigmoid(Function):
     is_real = True
     code_name = "_sigmoid"
     definition = Lambda(u, 1 / (1 + exp(-u)))
+
+    def fdiff(self, argindex=1):
+        """σ'(u) = σ(u)·σ(−u): a product of stable factors, for second derivatives."""
+        return Sigmoid(self.args[0]) * Sigmoid(-self.args[0])
     body = Piecewise((1, u >= 0), (exp(-Abs(u)), True)) / (1 + exp(-Abs(u)))
 
 
@@ -31,6 +35,10 @@ class Softplus(Function):
     is_real = True
     code_name = "_softplus"
     definition = Lambda(u, log(1 + exp(u)))
+
+    def fdiff(self, argindex=1):
+        """softplus'(u) = σ(u)."""
+        return Sigmoid(self.args[0])
     body = Max(u, 0) + log1p(exp(-Abs(u)))
 
 
@@ -57,6 +65,10 @@ class LogSoftplus(Function):
     is_real = True
     code_name = "_log_softplus"
     definition = Lambda(u, log(log(1 + exp(u))))
+
+    def fdiff(self, argindex=1):
+        """(log softplus u)' = σ(u)/softplus(u) = e^{log σ(u) − log softplus(u)}."""
+        return exp(-Softplus(-self.args[0]) - LogSoftplus(self.args[0]))
     body = Piecewise(
         (log(u + log1p(exp(-Abs(u)))), u >= 0),
         (u + log(Log1pRatio(exp(-Abs(u)))), True),

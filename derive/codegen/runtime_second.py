@@ -1,0 +1,78 @@
+"""Second-order pieces of the generated modules: the Hessian of the mean loss, its
+product with a vector, and one Newton step; pasted verbatim like ``runtime.py``.
+
+Conventions: the parameters are θ = (w, b) with b last, so the Hessian is
+(n + 1) × (n + 1); it is (1/m)·X̃ᵀ diag(d) X̃ + λ on the weights' diagonal, with
+X̃ = [X 1] and d the per-sample ∂²L/∂z², which ``curvature(z, y)`` (printed per model
+from the proved second derivative) gives for a block of rows. Rows are read in blocks
+of about ``BLOCK_BYTES`` of X, in order, in the calling thread.
+"""
+
+import numpy as np
+
+from derive.codegen.runtime import BLOCK_BYTES
+from derive.codegen.runtime_inputs import _all_finite, _first_bad, _float_array
+
+
+def _second_order(batch, curvature, v=None):
+    """The Hessian of the mean loss at (w, b), or its product with ``v`` (length n + 1)
+    computed without forming it: X̃ᵀ(d ⊙ X̃v)/m + λ(v_w, 0), one pass over X."""
+    X = batch.X.reshape(1, -1) if batch.single else batch.X
+    y = np.reshape(np.asarray(batch.y, batch.dtype), (-1,))
+    n = X.shape[1]
+    total = np.zeros((n + 1, n + 1) if v is None else n + 1, batch.dtype)
+    rows = max(1, BLOCK_BYTES // max(1, n * X.itemsize))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, X.shape[0], rows):
+            block, labels = X[start:start + rows], y[start:start + rows]
+            d = np.asarray(curvature(batch._z(block), labels), batch.dtype)
+            if not _all_finite(d):
+                row = start + _first_bad(d)
+                raise batch._beyond(f"∂²L/∂z² at row {row}")
+            if v is None:
+                weighted = block * d[:, None]
+                total[:n, :n] += block.T @ weighted
+                total[:n, n] += weighted.sum(axis=0)
+                total[n, n] += d.sum()
+            else:
+                t = d * (block @ v[:n] + v[n])
+                total[:n] += block.T @ t
+                total[n] += t.sum()
+    total /= X.shape[0]
+    if v is None:
+        total[n, :n] = total[:n, n]
+        total = (total + total.T) / 2  # exactly symmetric, whatever BLAS rounded
+        total[np.arange(n), np.arange(n)] += batch.l2
+    else:
+        total[:n] += batch.l2 * v[:n]
+    return total
+
+
+def _direction(batch, v):
+    """``v`` checked: a finite vector of length n + 1 (the weights, then the bias)."""
+    v = _float_array(v, "v").astype(batch.dtype, copy=False)
+    expected = (batch.w.shape[0] + 1,)
+    if v.shape != expected:
+        raise ValueError(f"v must have shape {expected} (the weights, then the bias), "
+                         f"got {v.shape}")
+    return v
+
+
+def _newton_step(batch, hessian, gradient):
+    """(w, b) − H⁻¹∇J by a Cholesky factorisation of H; a clear error where H is not
+    positive definite (as with l2 = 0 and collinear features, or fewer samples than
+    features)."""
+    n = batch.w.shape[0]
+    dw, db = gradient
+    g = np.append(dw, db)
+    diagonal = np.abs(np.diag(hessian))
+    try:
+        factor = np.linalg.cholesky(hessian)
+    except np.linalg.LinAlgError:
+        factor = None
+    pivots = None if factor is None else np.diag(factor) ** 2
+    if pivots is None or pivots.min() <= (n + 1) * np.finfo(batch.dtype).eps * diagonal.max():
+        raise ValueError("the Hessian is singular at these parameters (collinear features, "
+                         "fewer samples than features, or saturated outputs): pass l2 > 0")
+    step = np.linalg.solve(factor.T, np.linalg.solve(factor, g))
+    return batch.w - step[:n], batch.b - step[n]
