@@ -27,10 +27,20 @@ from derive.codegen.context import TEMPLATE_FUNCTIONS, module_context
 from derive.codegen.numba_context import TEMPLATE as NUMBA_TEMPLATE
 from derive.codegen.numba_context import TEMPLATE_FUNCTIONS as NUMBA_FUNCTIONS
 from derive.codegen.numba_context import numba_context
+from derive.codegen.softmax_context import TEMPLATE as SOFTMAX_TEMPLATE
+from derive.codegen.softmax_context import TEMPLATE_FUNCTIONS as SOFTMAX_FUNCTIONS
+from derive.codegen.softmax_context import softmax_context
 from derive.engine.derivations import derive_all
 from derive.engine.links import canonical_links
 from derive.engine.model import Model
 from derive.engine.registry import ACTIVATIONS, LOSSES, default_losses, valid_pairs
+from derive.engine.softmax import (
+    VECTOR_ACTIVATIONS,
+    VECTOR_LOSSES,
+    SoftmaxModel,
+    vector_pairs,
+)
+from derive.engine.softmax_derivations import derive_softmax, softmax_links
 from derive.files import (
     Artefact,
     make_folder,
@@ -48,6 +58,7 @@ from derive.sheet.context import (
 )
 from derive.sheet.figure import plot, saturation_data
 from derive.sheet.pdf import INSTALL_HINT, LatexError, compile_pdf, engine
+from derive.sheet.softmax_context import render_softmax_sheet, softmax_sheet_context
 
 DEFAULT_STEM = "logistic_regression"
 PAIRS_FOLDER = "pairs"
@@ -123,12 +134,22 @@ def golden(info=None, targets=("numpy",)):
     models = [Model(ACTIVATIONS["sigmoid"],
                     tuple(LOSSES[name] for name in default_losses(ACTIVATIONS["sigmoid"])))]
     pairs = [Model(ACTIVATIONS[act], (LOSSES[loss],)) for act, loss in valid_pairs()]
+    many = [SoftmaxModel(VECTOR_ACTIVATIONS[act], (VECTOR_LOSSES[loss],))
+            for act, loss in vector_pairs()]
     return [artefacts(derive_all(model), info, targets=targets) for model in models] + [
-        artefacts(derive_all(model), info, PAIRS_FOLDER, targets) for model in pairs]
+        artefacts(derive_all(model), info, PAIRS_FOLDER, targets) for model in pairs] + [
+        artefacts(derive_softmax(model), info, PAIRS_FOLDER) for model in many]
 
 
 def python_module(book, target="numpy"):
-    """The source of the generated module for ``target`` (a key of ``TARGETS``)."""
+    """The source of the generated module for ``target`` (a key of ``TARGETS``; the
+    softmax neuron has the NumPy target only)."""
+    if isinstance(book.model, SoftmaxModel):
+        if target != "numpy":
+            raise BuildFailed(f"the softmax neuron has no {target} target yet; use numpy")
+        context = softmax_context(book)
+        context["sheet"] = file_names(book.model)["solutions"].removesuffix(".tex") + ".pdf"
+        return render(SOFTMAX_TEMPLATE, context, "#", SOFTMAX_FUNCTIONS)
     template, make_context, functions = TARGETS[target]
     context = make_context(book)
     context["sheet"] = file_names(book.model)["solutions"].removesuffix(".tex") + ".pdf"
@@ -139,6 +160,8 @@ def sheet_extras(book, module=None):
     """The canonical-link table and, for the note's model, the figure's data (computed
     by running the generated module, ``module`` or rendered now)."""
     links = _links(tuple(ACTIVATIONS.values()), tuple(LOSSES.values()))
+    if isinstance(book.model, SoftmaxModel):
+        return SheetExtras(links + tuple(_softmax_links()))
     if not shows_saturation(book.model):
         return SheetExtras(links)
     module = module or python_module(book)
@@ -149,6 +172,11 @@ def sheet_extras(book, module=None):
 def _links(activations, losses):
     """The table for this registry content, computed once per content."""
     return tuple(canonical_links(activations, losses))
+
+
+@functools.cache
+def _softmax_links():
+    return tuple(softmax_links())
 
 
 @functools.lru_cache(maxsize=4)
@@ -166,6 +194,10 @@ def load_module(source, name="derive_generated"):
 def sheet_source(book, info, variant, extras=None):
     """The LaTeX source of one sheet variant."""
     extras = extras or sheet_extras(book)
+    if isinstance(book.model, SoftmaxModel):
+        binary = [link for link in extras.links if not isinstance(link, tuple)]
+        rows = [link for link in extras.links if isinstance(link, tuple)]
+        return render_softmax_sheet(softmax_sheet_context(book, info, variant, binary, rows))
     return render_sheet(sheet_context(book, info, variant, extras))
 
 

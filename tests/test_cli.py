@@ -10,6 +10,7 @@ import pytest
 
 from derive.cli import main
 from derive.engine.registry import valid_pairs
+from derive.engine.softmax import vector_pairs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +30,7 @@ def test_verify_lists_every_step_and_a_summary(capsys):
     assert "Derivative of the logistic sigmoid  [act-prime]" in output
     assert "by chain rule; symbolic" in output
     last = output.strip().splitlines()[-1]
-    assert last.startswith("43 derivations, ") and "symbolic" in last and "numeric" in last
+    assert last.startswith("61 derivations, ") and "symbolic" in last and "numeric" in last
 
 
 def test_verify_json_has_every_field_per_step(capsys):
@@ -94,7 +95,7 @@ def test_build_writes_then_check_passes_then_detects_staleness(tmp_path, capsys)
                        "logistic_regression.tex", "logistic_regression_problems.tex",
                        "logistic_regression_saturation.png", "pairs"]
     pairs = sorted(path.name for path in (out / "pairs").iterdir())
-    assert len(pairs) == 4 * len(valid_pairs()) and "tanh_se.py" in pairs
+    assert len(pairs) == 4 * (len(valid_pairs()) + len(vector_pairs())) and "tanh_se.py" in pairs
     assert not [name for name in written + pairs if name.endswith(".tmp")]
     assert main(["build", "--out", str(out), "--check"]) == 0
     capsys.readouterr()

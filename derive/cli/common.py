@@ -101,9 +101,12 @@ def chosen_model(command, activation, losses, penalty=None):
     from derive.engine.choice import InvalidChoice, choose
     from derive.engine.model import Model
     from derive.engine.samples import PENALTIES
+    from derive.engine.softmax import SoftmaxModel, VectorActivation
 
     try:
-        return Model(*choose(activation or "sigmoid", losses), PENALTIES[penalty or "none"])
+        act, chosen = choose(activation or "sigmoid", losses)
+        kind = SoftmaxModel if isinstance(act, VectorActivation) else Model
+        return kind(act, chosen, PENALTIES[penalty or "none"])
     except InvalidChoice as error:
         fail(command, error, USAGE)
 
@@ -112,10 +115,12 @@ def verified(command, model):
     """The Book of ``model``'s derivations, every step verified; a StepError is a
     failure (exit 1)."""
     from derive.engine.derivations import derive_all
+    from derive.engine.softmax import SoftmaxModel
+    from derive.engine.softmax_derivations import derive_softmax
     from derive.engine.steps import StepError
 
     try:
-        return derive_all(model)
+        return derive_softmax(model) if isinstance(model, SoftmaxModel) else derive_all(model)
     except StepError as error:
         fail(command, error)
 

@@ -112,4 +112,15 @@ def list(arguments):
         print(f"  {name:<9} {pairs}")
         print(f"  {'':<9} default --loss {','.join(default_losses(act))} "
               f"({stem(Model(*choose(name)))})")
+    from derive.engine.softmax import VECTOR_ACTIVATIONS, VECTOR_LOSSES, SoftmaxModel
+
+    print("\nMany classes, a = softmax(z) for z in R^K (labels: class numbers or rows of "
+          "probabilities):")
+    for name, act in VECTOR_ACTIVATIONS.items():
+        print(f"  {name:<9} {act.title}; a in {act.output_range}")
+        pairs = ", ".join(f"{loss} ({stem(SoftmaxModel(*choose(name, [loss])))})"
+                          for loss in VECTOR_LOSSES)
+        print(f"  {'':<9} {pairs}")
+        for loss_name, entry in VECTOR_LOSSES.items():
+            print(f"  {'':<9} {loss_name:<5} {entry.title}")
     return OK

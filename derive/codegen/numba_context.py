@@ -20,6 +20,7 @@ from derive.printing.numpy import print_block, print_scalar
 
 TEMPLATE = "logistic_regression_numba.py.jinja"
 RUNTIME_NUMBA = Path(__file__).resolve().parent / "runtime_numba.py"
+SECOND_ORDER = ("hessian_", "hvp_", "newton_step_")
 PARTS = ("value", "delta", "both")
 """The parts a row function computes, in the order of ``runtime_numba``'s numbers."""
 
@@ -36,6 +37,10 @@ TEMPLATE_FUNCTIONS = {"runtime": runtime, "fast": fast}
 def numba_context(book):
     """Plain strings for ``templates/logistic_regression_numba.py.jinja``."""
     context = module_context(book)
+    # The second-order functions (hessian_*, hvp_*, newton_step_*) are the NumPy
+    # module's only: the numba target compiles the first-order passes over X.
+    context["exports"] = [name for name in context["exports"]
+                          if not name.startswith(SECOND_ORDER)]
     model = book.model
     for index, (loss, strings) in enumerate(zip(model.losses, context["losses"], strict=True)):
         value = inline_primitives(stable_form(book[labels.loss_definition(loss)].rhs, model))

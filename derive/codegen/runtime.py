@@ -23,6 +23,7 @@ Conventions of this file, which the pasting relies on:
 import functools
 import math
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -56,16 +57,23 @@ THREADS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
 def _checked(function):
     """Run ``function``, a public function of the module, with floating-point warnings
     off; a result that is not finite means the exact value is beyond the float range, and
-    raises ValueError instead (a mean or sum is formed without overflow: ``_Batch``)."""
+    raises ValueError instead (a mean or sum is formed without overflow: ``_Batch``).
+    A call with a Dask array goes to ``_on_dask`` in the modules that carry it."""
 
     @functools.wraps(function)
     def checked(*arguments, **keywords):
+        call, dask = function, sys.modules.get("dask.array")  # never imported here
+        if dask is not None and "_on_dask" in globals() and any(
+                isinstance(value, dask.Array) for value in (*arguments, *keywords.values())):
+            call = functools.partial(globals()["_on_dask"], checked)
         with np.errstate(all="ignore"):
             try:
-                result = function(*arguments, **keywords)
+                result = call(*arguments, **keywords)
             except OverflowError:  # Python floats, for one sample
                 result = math.inf
         for part in result if isinstance(result, tuple) else (result,):
+            if dask is not None and isinstance(part, dask.Array):
+                continue  # checked chunk by chunk, when computed
             if not (_all_finite(part) if isinstance(part, np.ndarray) else math.isfinite(part)):
                 part = np.asarray(part)
                 at = f" at index {_first_bad(part)}" if part.ndim else ""

@@ -45,7 +45,7 @@ from derive.engine.algebra import (
     product,
     replace_exactly,
 )
-from derive.engine.symbols import a, b, rest, w_j, x_j, y, z
+from derive.engine.symbols import a, b, rest, w_j, x_j, z
 
 CHAIN_RULE = "chain rule"
 DIFFERENTIATE = "differentiate"
@@ -143,17 +143,6 @@ def through_the_output(expr):
     through_a = product(inner.diff(a), Derivative(a, z))
     direct = inner.diff(z)
     return through_a if direct == 0 else Add(through_a, direct, evaluate=False)
-
-
-@rule("collect the label", ALGEBRA, phrase="linear in $y$")
-def collect_label(expr):
-    """f(a) + y·g(a): the terms with the label y collected (a quantity linear in y is
-    ≥ 0 for every label when it is at both ends of the labels' interval)."""
-    collected = expr.expand().collect(y, evaluate=False)
-    if set(collected) - {S.One, y}:
-        return None
-    parts = [factor(collected.get(S.One, S.Zero)), product(y, factor(collected.get(y, S.Zero)))]
-    return Add(*(part for part in parts if part != 0), evaluate=False)
 
 
 @rule(SUBSTITUTE, SUBSTITUTE, phrase="by")

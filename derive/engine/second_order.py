@@ -22,6 +22,7 @@ from sympy import (
     Rel,
     S,
     Subs,
+    cancel,
     expand,
     factor,
     floor,
@@ -155,8 +156,6 @@ def convexity(book, loss):
         derivation = book.start(
             (f"The {loss.title} is convex in the parameters: ", Rel(second.lhs, 0, ">=")),
             labels.convexity(loss), second.rhs, domains=domains)
-        if second.rhs.has(y):
-            derivation.apply(rules.collect_label)
         detail = Contains(a, act.output_range)
         derivation.apply(rules.sign, relation=">=", detail=detail)
         return derivation
@@ -165,11 +164,11 @@ def convexity(book, loss):
     derivation = book.start(
         (f"The {loss.title} is not convex: at ", Eq(z, z0), " and ", Eq(y, y0)),
         labels.convexity(loss), at_point)
-    derivation.then(second.rhs.subs({a: act(S(z0)), y: y0}), rules.substitute,
-                    detail=second.label)
-    hundredths = floor(act.expression(S(z0)).evalf(30) * 100)
+    value = factor(cancel(second.rhs.subs({a: act.expression(S(z0)), y: y0})))
+    derivation.then(value, rules.substitute, detail=second.label)
+    hundredths = floor(value.evalf(30) * 100)
     hundredths = Interval.open(Rational(hundredths, 100), Rational(hundredths + 1, 100))
-    derivation.apply(rules.sign, relation="<", detail=Contains(act(S(z0)), hundredths))
+    derivation.apply(rules.sign, relation="<", detail=Contains(value, hundredths, evaluate=False))
     return derivation
 
 

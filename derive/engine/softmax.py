@@ -33,6 +33,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 from derive.engine import samples
 from derive.engine.registry import LOSSES
 from derive.engine.samples import PENALTIES, Penalty, m, n, norm_w, rho
+from derive.engine.softmax_meaning import finite
 from derive.engine.symbols import x_j
 
 K = Symbol("K", integer=True, positive=True)
@@ -169,9 +170,7 @@ class SoftmaxModel:
     penalty: Penalty = PENALTIES["none"]
 
     def meaning(self, expr, keep=frozenset()):
-        from derive.engine.softmax_meaning import finite
-
-        return finite(self.unfolded(expr))
+        return finite(self.unfolded(expr), K, (k, i), (y, ys))
 
     def unfolded(self, expr):
         """``expr`` in base variables, sums over classes and samples kept."""

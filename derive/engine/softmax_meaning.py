@@ -40,15 +40,22 @@ from sympy import (
 )
 
 from derive.engine.samples import m
-from derive.engine.softmax import K, i, k, y, ys
 
 CASE_EQUAL = Symbol("case_k_eq_i", real=True)
 CASE_DISTINCT = Symbol("case_k_ne_i", real=True)
 _REST = Symbol("_rest", integer=True, positive=True)
+K = k = i = None
+_LABELS = ()
+"""Set by ``finite`` for its call: the number of classes, the free class indices and the
+label bases (``derive.engine.softmax`` names them; this module does not import it)."""
 
 
-def finite(expr):
-    """``expr`` (base variables, sums kept) in finitely many variables, by cases."""
+def finite(expr, classes, indices, labels):
+    """``expr`` (base variables, sums kept) in finitely many variables, by cases: K is
+    ``classes``, the free class indices ``indices`` (k, i) and the label rows ``labels``
+    (one sample's, and per sample)."""
+    global K, k, i, _LABELS
+    K, (k, i), _LABELS = classes, indices, labels
     expr = _rename_bound(expr, 0)
     free = expr.free_symbols
     if k in free and i in free:
@@ -122,7 +129,7 @@ def _rest_sum(part, bound, excluded, over_classes):
     """The variable that stands for Σ over the other indices of ``part``."""
     canonical = part.xreplace({bound: _REST})
     if over_classes:
-        for base in (y, ys):
+        for base in _LABELS:
             if canonical.is_Indexed and canonical.base == base and canonical.indices[-1] == _REST:
                 row = canonical.indices[:-1]
                 return 1 - Add(*[base[(*row, c)] for c in excluded])

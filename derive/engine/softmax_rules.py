@@ -56,8 +56,7 @@ def class_pre_activation(expr):
     return None if replaced == expr else replaced
 
 
-@rule("quotient rule", DIFFERENTIATE, phrase=r"quotient rule, $\partial e^{z_k}/\partial z_i "
-      r"= \delta_{ki} e^{z_k}$, $\partial \sum_l e^{z_l} / \partial z_i = e^{z_i}$")
+@rule("quotient rule", DIFFERENTIATE, phrase=r"quotient rule, $z_l$ depends on $z_i$ iff $l = i$")
 def quotient_rule(expr):
     """∂/∂z_i (e^{z_k} / Σ_l e^{z_l}) = (δ_{ki} e^{z_k} Σ_l e^{z_l} − e^{z_k} e^{z_i}) /
     (Σ_l e^{z_l})², since z_l depends on z_i only for l = i."""

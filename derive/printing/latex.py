@@ -13,7 +13,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from derive.engine import samples
+from derive.engine import samples, softmax
 from derive.engine.registry import ACTIVATIONS, LOSSES
 from derive.engine.symbols import LATEX_NAMES, a
 
@@ -27,12 +27,14 @@ def _symbol_names():
     names.update(samples.LATEX_NAMES)
     names.update({loss.symbol: loss.latex for loss in LOSSES.values()})
     names.update({samples.averaged(loss): _averaged_latex(loss) for loss in LOSSES.values()})
+    names.update(softmax.LATEX_NAMES)
     return names
 
 
 def _indexed_names():
     names = dict(samples.INDEXED_LATEX)
     names.update({samples.loss_at(loss).name: loss.latex for loss in LOSSES.values()})
+    names.update(softmax.INDEXED_LATEX)
     return names
 
 
@@ -43,6 +45,7 @@ def _matrix_names():
     names.update({samples.hessian_matrix(loss).name:
                   rf"\nabla^{{2}}_{{\mathbf{{w}}}} {_averaged_latex(loss)}"
                   for loss in LOSSES.values()})
+    names.update(softmax.MATRIX_LATEX)
     return names
 
 
@@ -60,6 +63,8 @@ class DeriveLatexPrinter(LatexPrinter):
     def _print_Indexed(self, expr):
         """x_j^{(i)}: the sample index as a superscript in parentheses, then the feature."""
         base = self._indexed_names.get(expr.base.name, expr.base.name)
+        if expr.base.name in softmax.SUBSCRIPTED:  # a class's z_i, W_{ji}: subscripts only
+            return f"{base}_{{{''.join(self._print(index) for index in expr.indices)}}}"
         sample, *feature = (self._print(index) for index in expr.indices)
         text = f"{base}^{{({sample})}}"
         return f"{text}_{{{feature[0]}}}" if feature else text

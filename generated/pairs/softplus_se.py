@@ -25,13 +25,13 @@ Conventions
   in double precision with NumPy scalars and rounded once.
 * Stable forms: every formula is a verified rewrite chosen to avoid overflow and
   cancellation (the tests compare it with a 60-digit reference for |z| up to 800).
-* Speed: rows are processed in blocks of about ``BLOCK_BYTES`` of X, so that the
-  second product (δ_blockᵀ X_block) reads X from cache rather than memory; X is read
-  once. The blocks of a C-contiguous X of at least ``MIN_SHARED_BLOCKS`` blocks are
-  shared among ``THREADS`` worker threads, which compute the products with NumPy's own
-  loops; in the calling thread (THREADS = 1, fewer blocks, or another layout of X) BLAS
-  computes them. The sums are always added in the same order, so results do not depend
-  on THREADS beyond the rounding of the products (BLAS or not).
+* Speed: rows are processed in blocks of about ``BLOCK_BYTES`` of X (read once; the
+  second product δ_blockᵀ X_block reads it from cache). The blocks of a C-contiguous X
+  of at least ``MIN_SHARED_BLOCKS`` blocks are shared among ``THREADS`` worker threads,
+  which compute the products with NumPy's own loops; in the calling thread (THREADS = 1,
+  fewer blocks, or another layout of X) BLAS computes them. The sums are added in a
+  fixed order: results depend on THREADS only by the rounding of the products.
+* A Dask X of row chunks is computed chunk by chunk (``_on_dask``; README, "On Dask").
 * Every function returns finite values, raises no floating-point warning and leaves its
   inputs unchanged, or raises an error that names the argument, and the row or index:
   TypeError for a missing argument (None); ValueError for a masked array (masks are not
@@ -47,6 +47,7 @@ Conventions
 import functools
 import math
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -54,6 +55,8 @@ import numpy as np
 
 __all__ = [
     "grad_se",
+    "hessian_se",
+    "hvp_se",
     "loss_se",
     "predict",
     "softplus",
@@ -91,16 +94,23 @@ THREADS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
 def _checked(function):
     """Run ``function``, a public function of the module, with floating-point warnings
     off; a result that is not finite means the exact value is beyond the float range, and
-    raises ValueError instead (a mean or sum is formed without overflow: ``_Batch``)."""
+    raises ValueError instead (a mean or sum is formed without overflow: ``_Batch``).
+    A call with a Dask array goes to ``_on_dask`` in the modules that carry it."""
 
     @functools.wraps(function)
     def checked(*arguments, **keywords):
+        call, dask = function, sys.modules.get("dask.array")  # never imported here
+        if dask is not None and "_on_dask" in globals() and any(
+                isinstance(value, dask.Array) for value in (*arguments, *keywords.values())):
+            call = functools.partial(globals()["_on_dask"], checked)
         with np.errstate(all="ignore"):
             try:
-                result = function(*arguments, **keywords)
+                result = call(*arguments, **keywords)
             except OverflowError:  # Python floats, for one sample
                 result = math.inf
         for part in result if isinstance(result, tuple) else (result,):
+            if dask is not None and isinstance(part, dask.Array):
+                continue  # checked chunk by chunk, when computed
             if not (_all_finite(part) if isinstance(part, np.ndarray) else math.isfinite(part)):
                 part = np.asarray(part)
                 at = f" at index {_first_bad(part)}" if part.ndim else ""
@@ -190,6 +200,102 @@ def value_and_grad_se(w, b, X, y, reduction="mean", *, l2=0.0):
         return (1/2)*t1**2, t1*np.where(z >= 0, 1, t0)/(t0 + 1)
 
     return batch.value_and_grad(block)
+
+
+# --- second order: squared error --------------------------------------------------
+
+
+def _curvature_se(z, y):
+    """d = ∂²L/∂z² per sample, eq. (49)."""
+    t0 = np.abs(z)
+    t1 = np.exp(-t0)
+    t2 = 1/(t1 + 1)**2
+    t3 = z >= 0
+    return t2*(-y + np.log1p(t1) + np.maximum(z, 0))*np.where(t3, 1, t1)*np.where(z <= 0, 1, t1) + t2*np.where(t3, 1, np.exp(-2*t0))
+
+
+@_checked
+def hessian_se(w, b, X, y, *, l2=0.0):
+    """The (n + 1) × (n + 1) Hessian of the mean squared error loss (+ the L2 penalty)
+    at (w, b), b last: (1/m)·X̃ᵀ diag(d) X̃ + l2 on the weights' diagonal, with X̃ = [X 1];
+    eqs. (55), (58), (60), (62)."""
+    batch = _Batch(w, b, X, y, "mean", _LABELS["se"], l2, _penalty)
+    return _second_order(batch, _curvature_se)
+
+
+@_checked
+def hvp_se(w, b, X, y, v, *, l2=0.0):
+    """hessian_se(w, b, X, y, l2=l2) @ v without forming the Hessian (one pass over
+    X), eqs. (55), (58), (60), (62)."""
+    batch = _Batch(w, b, X, y, "mean", _LABELS["se"], l2, _penalty)
+    return _second_order(batch, _curvature_se, _direction(batch, v))
+
+
+# --- second order: the Hessian's passes over X and the Newton step ------------------
+
+
+def _second_order(batch, curvature, v=None):
+    """The Hessian of the mean loss at (w, b), or its product with ``v`` (length n + 1)
+    computed without forming it: X̃ᵀ(d ⊙ X̃v)/m + λ(v_w, 0), one pass over X."""
+    X = batch.X.reshape(1, -1) if batch.single else batch.X
+    y = np.reshape(np.asarray(batch.y, batch.dtype), (-1,))
+    n = X.shape[1]
+    total = np.zeros((n + 1, n + 1) if v is None else n + 1, batch.dtype)
+    rows = max(1, BLOCK_BYTES // max(1, n * X.itemsize))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, X.shape[0], rows):
+            block, labels = X[start:start + rows], y[start:start + rows]
+            d = np.asarray(curvature(batch._z(block), labels), batch.dtype)
+            if not _all_finite(d):
+                row = start + _first_bad(d)
+                raise batch._beyond(f"∂²L/∂z² at row {row}")
+            if v is None:
+                weighted = block * d[:, None]
+                total[:n, :n] += block.T @ weighted
+                total[:n, n] += weighted.sum(axis=0)
+                total[n, n] += d.sum()
+            else:
+                t = d * (block @ v[:n] + v[n])
+                total[:n] += block.T @ t
+                total[n] += t.sum()
+    total /= X.shape[0]
+    if v is None:
+        total[n, :n] = total[:n, n]
+        total = (total + total.T) / 2  # exactly symmetric, whatever BLAS rounded
+        total[np.arange(n), np.arange(n)] += batch.l2
+    else:
+        total[:n] += batch.l2 * v[:n]
+    return total
+
+
+def _direction(batch, v):
+    """``v`` checked: a finite vector of length n + 1 (the weights, then the bias)."""
+    v = _float_array(v, "v").astype(batch.dtype, copy=False)
+    expected = (batch.w.shape[0] + 1,)
+    if v.shape != expected:
+        raise ValueError(f"v must have shape {expected} (the weights, then the bias), "
+                         f"got {v.shape}")
+    return v
+
+
+def _newton_step(batch, hessian, gradient):
+    """(w, b) − H⁻¹∇J by a Cholesky factorisation of H; a clear error where H is not
+    positive definite (as with l2 = 0 and collinear features, or fewer samples than
+    features)."""
+    n = batch.w.shape[0]
+    dw, db = gradient
+    g = np.append(dw, db)
+    diagonal = np.abs(np.diag(hessian))
+    try:
+        factor = np.linalg.cholesky(hessian)
+    except np.linalg.LinAlgError:
+        factor = None
+    pivots = None if factor is None else np.diag(factor) ** 2
+    if pivots is None or pivots.min() <= (n + 1) * np.finfo(batch.dtype).eps * diagonal.max():
+        raise ValueError("the Hessian is singular at these parameters (collinear features, "
+                         "fewer samples than features, or saturated outputs): pass l2 > 0")
+    step = np.linalg.solve(factor.T, np.linalg.solve(factor, g))
+    return batch.w - step[:n], batch.b - step[n]
 
 
 # --- input checking, blocks and reductions -----------------------------------------
@@ -546,3 +652,154 @@ def _first_bad(array, bad=None):
     if array.ndim == 1:
         return flat
     return tuple(int(i) for i in np.unravel_index(flat, array.shape))
+
+
+def _on_dask(function, *arguments, **keywords):
+    """``function``, a public function of the module, called with Dask arrays: NumPy
+    results for a mean or a sum, Dask arrays of the rows for "none" and predictions."""
+    import inspect
+
+    import dask.array as da
+
+    try:
+        given = inspect.signature(function).bind(*arguments, **keywords)
+    except TypeError:
+        return function.__wrapped__(*arguments, **keywords)  # Python's own message
+    given.apply_defaults()
+    given = given.arguments
+    if not (len(given) == 1 or list(given) == ["w", "b", "X"] or list(given) == [
+            "w", "b", "X", "y", "reduction", "l2"] and function.__name__.startswith(
+            tuple(kind for kind, _ in _DASK_KINDS))):
+        raise ValueError(f"{function.__name__} does not take Dask arrays; pass NumPy arrays "
+                         "(X.compute(), where X fits in memory)")
+    if "X" not in given:  # the neuron and its derivative, entry by entry
+        (name, z), = given.items()
+        _real(np.empty(0, z.dtype), name)
+        dtype = np.float32 if z.dtype == np.float32 else np.float64
+        return z.map_blocks(_dask_entries, function=function, dtype=dtype,
+                            meta=np.empty((0,) * z.ndim, dtype))
+    X = given["X"]
+    if not isinstance(X, da.Array) or X.ndim != 2:  # one sample, or X in memory: small
+        return function(**{name: _dask_computed(value) for name, value in given.items()})
+    if any(math.isnan(size) for size in X.chunks[0]):
+        raise ValueError("X has chunks of unknown size: call X.compute_chunk_sizes() first")
+    X = X.rechunk({1: -1}) if len(X.chunks[1]) > 1 else X
+    w = _real(_dask_computed(given["w"]), "w")
+    data = _real(np.empty(0, X.dtype), "X")
+    dtype = np.float32 if np.result_type(w, data) == np.float32 else np.float64
+    probe = _Batch(w, _dask_computed(given["b"]), np.broadcast_to(np.zeros((), dtype), X.shape),
+                   None, given.get("reduction", "mean"), None, given.get("l2", 0.0),
+                   function.__wrapped__.__globals__.get("_penalty"))
+    (m, n), rows = X.shape, da.arange(X.shape[0], chunks=(X.chunks[0],))
+    if "y" not in given:  # a prediction per row
+        kind = function(probe.w, probe.b, np.zeros((1, n), dtype)).dtype
+        return da.blockwise(_dask_rows, "i", X, "ij", rows, "i", dtype=kind, concatenate=True,
+                            meta=np.empty(0, kind), function=function, w=probe.w, b=probe.b)
+    y = given["y"]
+    if isinstance(y, da.Array):
+        _real(np.empty(0, y.dtype), "y")
+    else:
+        y = _real(y, "y")
+    if m == 0:
+        raise ValueError(f"X has no samples (X.shape={X.shape}); a loss needs one")
+    if y.shape != (m,):
+        raise ValueError(f"y must have shape {(m,)} to match X.shape={X.shape}, "
+                         f"got y.shape={y.shape}")
+    y = (da.Array.rechunk if isinstance(y, da.Array) else da.from_array)(y, (X.chunks[0],))
+    parts = next(parts for kind, parts in _DASK_KINDS if function.__name__.startswith(kind))
+    width = ("loss" in parts) + ("db" in parts) * (n + 1)
+    options = {"function": function, "w": probe.w, "b": probe.b, "m": m, "width": width,
+               "reduction": probe.reduction, "parts": parts, "concatenate": True}
+    if probe.reduction == "none":
+        packed = da.blockwise(_dask_losses, "ij", X, "ij", y, "i", rows, "i", dtype=dtype,
+                              adjust_chunks={"j": width}, meta=np.empty((0, 0), dtype),
+                              **options)
+        return _dask_parts(*_dask_split(packed, parts), parts)
+    means = da.blockwise(_dask_losses, "ij", X, "ij", y, "i", rows, "i", dtype=np.float64,
+                         adjust_chunks={"i": 1, "j": width}, meta=np.empty((0, 0)), **options)
+    total = means.sum(axis=0).compute() * (m if probe.reduction == "sum" else 1)
+    with np.errstate(over="ignore"):
+        total = total.astype(dtype)
+    if not np.isfinite(total).all():
+        raise probe._beyond(f"the {probe.reduction} over the {m} samples")
+    return _dask_parts(*probe._penalised(*_dask_split(total, parts)), parts)
+
+
+_DASK_KINDS = (("loss_", ("loss",)), ("grad_", ("dw", "db")),
+               ("value_and_grad_", ("loss", "dw", "db")))
+"""The functions of a loss that take Dask arrays: by the start of their name, what they
+return of (loss, dw, db)."""
+
+
+def _dask_split(columns, parts):
+    """(loss, dw, db) from the last axis of ``columns`` (as ``_dask_losses`` lays them
+    out: the loss, then db, then dw, those of ``parts``); None for those not there."""
+    rows, first = (slice(None),) * (columns.ndim - 1), int("loss" in parts)
+    loss = columns[(*rows, 0)] if first else None
+    if "db" not in parts:
+        return loss, None, None
+    return loss, columns[(*rows, slice(first + 1, None))], columns[(*rows, first)]
+
+
+def _dask_parts(loss, dw, db, parts):
+    """What the function returns of (loss, dw, db): those of ``parts``, in that order."""
+    found = {"loss": loss, "dw": dw, "db": db}
+    return found[parts[0]] if len(parts) == 1 else tuple(found[part] for part in parts)
+
+
+def _dask_computed(value):
+    """``value`` as it is, or computed where it is a Dask array (a small one: w, b, or
+    what goes with a single sample or an X in memory)."""
+    return value.compute() if hasattr(value, "dask") and hasattr(value, "compute") else value
+
+
+def _dask_losses(X, y, rows, function, w, b, m, width, reduction, parts):
+    """One chunk's ``width`` columns (loss, db, dw; those of ``parts``): its rows for
+    "none", else its mean times its share of the m rows, in float64, as one row."""
+    if len(X) == 0:  # an empty chunk adds nothing
+        return np.zeros((0 if reduction == "none" else 1, width),
+                        np.float32 if np.result_type(w, X) == np.float32 else np.float64)
+    try:
+        result = function(w, b, X, y, "none" if reduction == "none" else "mean", l2=0.0)
+    except ValueError as error:
+        raise ValueError(_dask_shifted(str(error), (int(rows[0]),))) from None
+    found = dict(zip(parts, result if len(parts) > 1 else (result,), strict=True))
+    columns = [found[part] for part in ("loss", "db", "dw") if part in found]
+    if reduction == "none":
+        return np.column_stack(columns)
+    row = np.concatenate([np.ravel(column).astype(np.float64) for column in columns])
+    return (row * (len(X) / m))[None]
+
+
+def _dask_rows(X, rows, function, w, b):
+    """One chunk's predictions, errors numbered by the rows of the whole array."""
+    try:
+        return function(w, b, X)
+    except ValueError as error:
+        raise ValueError(_dask_shifted(str(error), (int(rows[0]),) if len(rows) else (0,))) \
+            from None
+
+
+def _dask_entries(z, function, block_info=None):
+    """``function`` of one chunk of z, errors numbered by the indices of the whole array."""
+    try:
+        return function(z)
+    except ValueError as error:
+        starts = tuple(start for start, _ in block_info[0]["array-location"])
+        raise ValueError(_dask_shifted(str(error), starts)) from None
+
+
+def _dask_shifted(message, starts):
+    """``message``, of an error in a chunk whose first entry is at ``starts`` (one index
+    per axis) of the whole array, with its rows and indices made those of the whole array:
+    "row 5", "y[5]", "at index 5" and "at index (5, 2)"."""
+    import re
+
+    def index(match):
+        numbers = [int(number) + start for number, start in
+                   zip(match[1].split(", "), (*starts, *[0] * match[1].count(",")))]
+        return f"at index ({', '.join(map(str, numbers))})"
+
+    message = re.sub(r"at index \((\d+(?:, \d+)+)\)", index, message)
+    return re.sub(r"(row |y\[|at index )(\d+)",
+                  lambda match: f"{match[1]}{int(match[2]) + starts[0]}", message)

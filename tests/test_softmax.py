@@ -1,0 +1,260 @@
+"""The softmax neuron (issue 17): derivations proved for symbolic K, m and n, steps with
+teeth, the generated module against finite differences, mpmath, scikit-learn and the
+sigmoid + ce module, and the command line."""
+
+import warnings
+
+import mpmath
+import numpy as np
+import pytest
+from support import GENERATED, load_generated
+from sympy import Derivative, KroneckerDelta, MatMul
+
+from derive.build import load_module, python_module
+from derive.cli import main
+from derive.engine import labels
+from derive.engine.choice import InvalidChoice, choose
+from derive.engine.softmax import SOFTMAX, VECTOR_LOSSES, a, i, k, y, z
+from derive.engine.softmax_derivations import (
+    default_softmax_model,
+    derive_softmax,
+    softmax_links,
+)
+from derive.engine.steps import Step, StepError
+
+
+@pytest.fixture(scope="module")
+def book():
+    return derive_softmax(default_softmax_model(("cce", "se"), "l2"))
+
+
+@pytest.fixture(scope="module", params=["cce", "se"])
+def module(request):
+    return load_module(python_module(derive_softmax(default_softmax_model((request.param,)))),
+                       f"generated_softmax_{request.param}"), request.param
+
+
+# --- the derivations ---------------------------------------------------------------------
+
+
+def test_every_step_is_proved_symbolically(book):
+    steps = [step for derivation in book for step in derivation.steps]
+    assert len(steps) > 40
+    assert sum(step.method == "symbolic" for step in steps) >= 0.9 * len(steps)
+
+
+def test_the_results_are_those_of_the_issue(book):
+    cce = VECTOR_LOSSES["cce"]
+    jacobian = book[labels.SOFTMAX_JACOBIAN].rhs
+    assert (jacobian - a[k] * (KroneckerDelta(k, i) - a[i])).expand() == 0
+    assert (book[labels.class_gradient(cce, "z")].rhs - (a[i] - y[i])).expand() == 0
+    matrix = book[labels.class_matrix_gradient(cce)].rhs
+    assert isinstance(matrix.args[0], MatMul) and "lambda" in str(matrix)
+
+
+def test_canonical_links_cce_yes_se_no():
+    rows = {name: canonical for name, _, canonical, _ in softmax_links()}
+    assert rows == {"cce": True, "se": False}
+
+
+def _corruptions(step):
+    rhs = step.rhs
+    if rhs.is_Matrix or getattr(rhs, "is_MatrixExpr", False):
+        yield 2 * rhs
+        return
+    yield 2 * rhs + 1
+    yield -rhs if rhs != 0 else rhs + 1
+    yield rhs + a[i]
+
+
+def test_every_corrupted_step_is_refused(book):
+    checked = 0
+    for derivation in book:
+        for step in derivation.steps:
+            for wrong in _corruptions(step):
+                with pytest.raises(StepError):
+                    Step(step.lhs, wrong, "corrupted", model=derivation.model)
+                checked += 1
+    assert checked > 100
+
+
+def test_a_wrong_jacobian_is_refused():
+    model = default_softmax_model()
+    with pytest.raises(StepError, match="fails at a sample point"):
+        Step(Derivative(a[k], z[i]), a[k] * (KroneckerDelta(k, i) + a[i]), "wrong",
+             model=model)
+
+
+def test_invalid_pairs_name_the_valid_losses():
+    assert choose("softmax", ["cce"])[0] is SOFTMAX
+    for loss in ("ce", "poisson"):
+        with pytest.raises(InvalidChoice, match="valid losses for softmax: cce, se"):
+            choose("softmax", [loss])
+    with pytest.raises(InvalidChoice, match="valid losses for sigmoid"):
+        choose("sigmoid", ["cce"])
+
+
+# --- the generated module ----------------------------------------------------------------
+
+
+def _data(K, soft, rng, m=12, n=4):
+    X, W, b = rng.normal(size=(m, n)), rng.normal(size=(n, K)), rng.normal(size=K)
+    y = rng.dirichlet(np.ones(K), size=m) if soft else rng.integers(0, K, size=m)
+    return W, b, X, y
+
+
+@pytest.mark.parametrize("K", [2, 3, 10])
+@pytest.mark.parametrize("soft", [False, True])
+def test_gradients_match_finite_differences(module, K, soft):
+    module, name = module
+    W, b, X, y = _data(K, soft, np.random.default_rng(K))
+    loss = getattr(module, f"loss_{name}")
+    value, dW, db = getattr(module, f"value_and_grad_{name}")(W, b, X, y, l2=0.3)
+    assert value == pytest.approx(loss(W, b, X, y, l2=0.3), rel=1e-15)
+    h = 1e-6
+    numeric = np.zeros_like(W)
+    for index in np.ndindex(*W.shape):
+        e = np.zeros_like(W)
+        e[index] = h
+        numeric[index] = (loss(W + e, b, X, y, l2=0.3) - loss(W - e, b, X, y, l2=0.3)) / (2 * h)
+    np.testing.assert_allclose(dW, numeric, rtol=1e-6, atol=1e-8)
+    numeric_b = [(loss(W, b + h * e, X, y, l2=0.3) - loss(W, b - h * e, X, y, l2=0.3)) / (2 * h)
+                 for e in np.eye(K)]
+    np.testing.assert_allclose(db, numeric_b, rtol=1e-6, atol=1e-8)
+
+
+def _reference(z_row, y_row, name):
+    """Loss and δ of one row in 60 digits, from the definitions."""
+    with mpmath.workdps(60 + int(np.ptp(z_row))):
+        zs = [mpmath.mpf(float(v)) for v in z_row]
+        ys = [mpmath.mpf(float(v)) for v in y_row]
+        total = mpmath.fsum(mpmath.exp(v) for v in zs)
+        p = [mpmath.exp(v) / total for v in zs]
+        if name == "cce":
+            value = mpmath.fsum(-t * mpmath.log(q) for t, q in zip(ys, p) if t)
+            delta = [q - t for q, t in zip(p, ys)]
+        else:
+            value = mpmath.fsum((q - t) ** 2 for q, t in zip(p, ys)) / 2
+            inner = mpmath.fsum((q - t) * q for q, t in zip(p, ys))
+            delta = [q * ((q - t) - inner) for q, t in zip(p, ys)]
+        return value, delta, p
+
+
+def _ulps(computed, exact, scale=0.0):
+    """|computed − exact| in units in the last place of |exact| (or of ``scale``)."""
+    exact = float(exact)
+    scale = max(abs(exact), float(scale), np.finfo(float).tiny)
+    return abs(float(computed) - exact) / np.spacing(scale)
+
+
+@pytest.mark.parametrize("K", [2, 3, 10])
+@pytest.mark.parametrize("soft", [False, True])
+def test_loss_and_delta_within_4_ulp_at_logits_up_to_800(module, K, soft):
+    """Per-sample loss and δ = ∂L/∂z against 60+ digits, float64; δ of a soft label in
+    ulps of max(a, y), since a − y cancels there (its condition number is a/|a − y|)."""
+    module, name = module
+    rng = np.random.default_rng(100 + K)
+    m = 30
+    Z = rng.uniform(-800, 800, size=(m, K)) * rng.choice([1e-3, 1e-1, 1], size=(m, 1))
+    y = rng.dirichlet(np.ones(K), size=m) if soft else rng.integers(0, K, size=m)
+    rows = np.eye(K)[y] if not soft else y
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = getattr(module, f"loss_{name}")(np.eye(K), np.zeros(K), Z, y, "none")
+        _, delta = getattr(module, f"grad_{name}")(np.eye(K), np.zeros(K), Z, y, "none")
+    worst = 0.0
+    for row in range(m):
+        value, exact, p = _reference(Z[row], rows[row], name)
+        worst = max(worst, _ulps(loss[row], value))
+        for c in range(K):
+            if name == "se" and abs(exact[c]) < 1e-300:
+                continue  # far below the products' rounding: an absolute error
+            # a − y of a soft label cancels where a ≈ y: counted in ulps of max(a, y)
+            # (for se, a − y and Σ_k (a_k − y_k) a_k cancel likewise: not yet refined)
+            scale = max(p[c], rows[row][c]) if soft or name == "se" else 0.0
+            worst = max(worst, _ulps(delta[row, c], exact[c], scale))
+    assert worst <= 4 if name == "cce" else worst <= 64, worst
+
+
+def test_finite_and_silent_at_logits_1e300_and_float32_kept():
+    module = load_generated("softmax_cce", GENERATED / "pairs")
+    Z = np.array([[1e300, -1e300, 0.0], [-1e300, -1e300, -1e300]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, dW, db = module.value_and_grad_cce(np.eye(3), np.zeros(3), Z, [1, 2])
+        probabilities = module.softmax(Z)
+    assert np.isfinite(value) and np.isfinite(dW).all() and np.isfinite(db).all()
+    np.testing.assert_allclose(probabilities[1], [1 / 3] * 3)
+    single = np.float32
+    value, dW, db = module.value_and_grad_cce(np.ones((2, 3), single), np.zeros(3, single),
+                                              np.ones((4, 2), single), [0, 1, 2, 0], l2=0.1)
+    assert value.dtype == dW.dtype == db.dtype == np.float32
+
+
+def test_bad_labels_are_a_clear_error():
+    module = load_generated("softmax_cce", GENERATED / "pairs")
+    W, b, X = np.ones((2, 3)), np.zeros(3), np.ones((2, 2))
+    for labels_, message in (([0, 3], "whole numbers in 0…2"), ([0.5, 1], "whole numbers"),
+                       ([[1, 0, 0], [0.5, 0.6, -0.1]], ">= 0"),
+                       ([[1, 0, 0], [0.5, 0.6, 0.0]], "sum to 1"), ([0], "shape")):
+        with pytest.raises(ValueError, match=message):
+            module.loss_cce(W, b, X, labels_)
+
+
+def test_predict_ties_to_the_lowest_class_and_one_sample():
+    module = load_generated("softmax_cce", GENERATED / "pairs")
+    assert module.predict(np.zeros((2, 3)), np.array([1.0, 1.0, 0.0]), np.ones((2, 2))).tolist() \
+        == [0, 0]
+    value, dW, db = module.value_and_grad_cce(np.ones((2, 3)), np.zeros(3), np.ones(2), 1)
+    assert np.ndim(value) == 0 and dW.shape == (2, 3) and db.shape == (3,)
+    assert value == pytest.approx(np.log(3))
+
+
+def test_two_classes_are_logistic_regression():
+    softmax = load_generated("softmax_cce", GENERATED / "pairs")
+    logistic = load_generated("sigmoid_ce", GENERATED / "pairs")
+    rng = np.random.default_rng(2)
+    W, b, X, _ = _data(2, False, rng, m=50)
+    y = rng.integers(0, 2, size=50)
+    w, bias = W[:, 1] - W[:, 0], b[1] - b[0]
+    value, dW, db = softmax.value_and_grad_cce(W, b, X, y)
+    expected, dw, dbias = logistic.value_and_grad_ce(w, bias, X, y.astype(float))
+    assert value == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(dW[:, 1], dw, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(dW[:, 0], -dw, rtol=1e-12, atol=1e-15)
+    assert db[1] == pytest.approx(dbias, rel=1e-12)
+
+
+@pytest.mark.parametrize("dataset", ["iris", "digits"])
+def test_lbfgs_reaches_scikit_learns_multinomial_loss(dataset):
+    datasets = pytest.importorskip("sklearn.datasets")
+    from scipy.optimize import minimize
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    module = load_generated("softmax_cce", GENERATED / "pairs")
+    X, y = getattr(datasets, f"load_{dataset}")(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    m, n = X.shape
+    K, C = int(y.max()) + 1, 1.0
+    l2 = 1 / (C * m)
+
+    def objective(theta):
+        value, dW, db = module.value_and_grad_cce(theta[:n * K].reshape(n, K), theta[n * K:],
+                                                  X, y, l2=l2)
+        return value, np.concatenate([dW.ravel(), db])
+
+    ours = minimize(objective, np.zeros((n + 1) * K), jac=True, method="L-BFGS-B",
+                    options={"maxiter": 20000, "gtol": 1e-12, "ftol": 1e-16})
+    reference = LogisticRegression(C=C, tol=1e-12, max_iter=20000).fit(X, y)
+    theirs = objective(np.concatenate([reference.coef_.T.ravel(), reference.intercept_]))[0]
+    assert abs(ours.fun - theirs) <= 1e-8 * abs(theirs), (ours.fun, theirs)
+
+
+def test_the_command_line_lists_and_verifies_softmax(capsys):
+    assert main(["list"]) == 0
+    assert "softmax_cce" in capsys.readouterr().out
+    assert main(["verify", "--activation", "softmax", "--loss", "cce"]) == 0
+    assert "(100 %)" in capsys.readouterr().out
+    assert main(["verify", "--activation", "softmax", "--loss", "ce"]) == 2
+    assert "valid losses for softmax: cce, se" in capsys.readouterr().err
