@@ -33,16 +33,15 @@ def module():
 
 
 def cluster(**options):
-    """A LocalCluster of 2 worker processes of 1 thread, and its Client, to which the
-    generated module has been uploaded."""
+    """A LocalCluster of 2 worker processes of 1 thread, with the generated module on
+    their path (``PYTHONPATH``), and its Client."""
     from dask.distributed import Client, LocalCluster
 
+    module()
     options.setdefault("local_directory", tempfile.mkdtemp(prefix="derive-dask-workers-"))
     local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                         dashboard_address=None, **options)
-    client = Client(local)
-    client.upload_file(module().__file__)
-    return local, client
+                         dashboard_address=None, env={"PYTHONPATH": str(GENERATED)}, **options)
+    return local, Client(local)
 
 
 def median_seconds(call, repeats):

@@ -58,6 +58,17 @@ def labels_for(model):
     return sorted({*values, *inside})
 
 
+def breast_cancer():
+    """scikit-learn's breast-cancer data (569 samples, 30 features), standardised; the
+    calling test is skipped where scikit-learn is not installed."""
+    import pytest
+
+    datasets = pytest.importorskip("sklearn.datasets")
+    preprocessing = pytest.importorskip("sklearn.preprocessing")
+    X, y_values = datasets.load_breast_cancer(return_X_y=True)
+    return preprocessing.StandardScaler().fit_transform(X), y_values
+
+
 # --- the mpmath reference ----------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ from sympy.core.function import AppliedUndef
 
 from derive import Step, StepError
 from derive.engine import labels, samples
+from derive.engine.samples import NoMeaning
 from derive.engine.steps import Derivation
 from derive.engine.symbols import a, z
 
@@ -80,11 +81,16 @@ def _unchanged(model, step, corrupted_rhs, relation):
     if relation != "=" or step.relation != "=":
         return False
     keep = frozenset(step.domains)
-    original = _written_out(model.meaning(step.rhs, keep))
     try:
-        corrupted = _written_out(model.meaning(corrupted_rhs, keep))
-    except ValueError:  # a matrix of the wrong shape, say: not the same mathematics
+        corrupted_meaning = model.meaning(corrupted_rhs, keep)
+    except NoMeaning:  # a matrix of the wrong shape, say: not the same mathematics
         return False
+    return all(_same_values(_written_out(model.meaning(step.rhs, keep), count),
+                            _written_out(corrupted_meaning, count), step)
+               for count in (2, 3))
+
+
+def _same_values(original, corrupted, step):
     variables = sorted(original.free_symbols | corrupted.free_symbols, key=str)
     first, second = (lambdify(variables, e, "math") for e in (original, corrupted))
     rng = random.Random(7)
@@ -100,10 +106,11 @@ def _unchanged(model, step, corrupted_rhs, relation):
     return True
 
 
-def _written_out(expr):
-    """Sums over samples written out for 3 samples (2 features, sample index 1), each
-    entry x[i, j], y[i], … a plain symbol, so that floats can evaluate it."""
-    expr = expr.subs({samples.m: 3, samples.n: 2, samples.i: 1}).doit()
+def _written_out(expr, count):
+    """Sums over samples written out for ``count`` samples (2 features; a free sample
+    index an entry of its own), each entry x[i, j], y[i], … a plain symbol, so that
+    floats can evaluate it."""
+    expr = expr.subs({samples.m: count, samples.n: 2, samples.i: count + 1}).doit()
     return expr.xreplace({entry: Symbol(str(entry).replace("y_s", "y"))
                           for entry in expr.atoms(Indexed)})
 

@@ -243,7 +243,7 @@ def test_the_module_works_and_imports_no_dask_where_dask_is_absent():
 # --- a cluster of two worker processes ------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def client(tmp_path_factory):
     """A Client of a LocalCluster of 2 worker processes, to which the note's generated
     module has been uploaded (as a user would: ``client.upload_file``)."""

@@ -110,6 +110,20 @@ def test_a_corrupted_component_step_is_refused_with_a_counterexample(batch, name
         Step(lhs, rhs, "corrupted", model=batch)
 
 
+@pytest.mark.parametrize("name", ["1/3 for 1/m", "the first sample for sample i"])
+def test_a_step_true_at_one_size_is_refused_not_proved(batch, name):
+    """A step that holds at m = 3 (or for i = 1) only must not pass as proved: what SymPy
+    cannot prove for symbolic m is checked numerically at several sizes, with a free
+    sample index apart from the summed ones."""
+    J = averaged(LOSSES["ce"])
+    lhs, rhs = {
+        "1/3 for 1/m": (Derivative(J, w_j), Sum(delta[i] * x[i, j], (i, 1, m)) / 3 + lam * w_j),
+        "the first sample for sample i": (delta[i], delta[1]),
+    }[name]
+    with pytest.raises(StepError, match="counterexample"):
+        Step(lhs, rhs, "true at one size only", model=batch)
+
+
 def test_the_matrix_form_without_the_transpose_is_refused(batch):
     """X·δ is an m-vector (SymPy cannot refuse it: m might equal n), not the n-vector of
     the gradient."""

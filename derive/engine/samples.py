@@ -87,6 +87,10 @@ MATRIX_LATEX = {"X": "X", "delta": r"\boldsymbol{\delta}", "a": r"\mathbf{a}",
                 "y": r"\mathbf{y}", "w": r"\mathbf{w}", "d": r"\mathbf{d}"}
 
 
+class NoMeaning(ValueError):
+    """A displayed expression this model cannot read: a matrix of another shape, say."""
+
+
 @dataclass(frozen=True)
 class Penalty:
     """R(w), a regulariser of the weights only (the bias is never penalised).
@@ -150,7 +154,7 @@ class BatchModel:
         if isinstance(expr, MatrixExpr):
             expr = self._entry(expr)
         expr = expr.replace(lambda e: isinstance(e, Derivative), self._derivative)
-        return self._unfold(expr)
+        return self._unfold(expr, keep)
 
     # --- vectors and matrices ------------------------------------------------------
 
@@ -166,8 +170,8 @@ class BatchModel:
             entry = expr[j - 1, column].doit()
             entry = entry.subs(KroneckerDelta(j - 1, k - 1, (0, n - 1)), S.Zero)
         else:
-            raise ValueError(f"a step relates scalars, n-vectors or n × n matrices, not "
-                             f"{expr.shape}: {expr}")
+            raise NoMeaning(f"a step relates scalars, n-vectors or n × n matrices, not "
+                            f"{expr.shape}: {expr}")
         entry = entry.replace(lambda e: isinstance(e, Sum), _from_one)
         return entry.replace(lambda e: isinstance(e, MatrixElement), self._named)
 
@@ -193,7 +197,7 @@ class BatchModel:
                 return Derivative(averaged(self.loss), (w_j, 2))
             if not self.diagonal and column == k - 1:
                 return Derivative(averaged(self.loss), w_j, w_k)
-        raise ValueError(f"no meaning for the entry {element}")
+        raise NoMeaning(f"no meaning for the entry {element}")
 
     # --- calculus ------------------------------------------------------------------
 
@@ -216,7 +220,7 @@ class BatchModel:
 
     # --- definitions ---------------------------------------------------------------
 
-    def _unfold(self, expr):
+    def _unfold(self, expr, keep=frozenset()):
         per_sample = self.model
         for loss in per_sample.losses:
             J = averaged(loss)
@@ -235,7 +239,7 @@ class BatchModel:
             )
         expr = expr.replace(lambda e: e.is_Indexed and e.base == a,
                             lambda e: per_sample.activation.expression(z[e.indices[0]]))
-        return per_sample.meaning(expr, frozenset())
+        return per_sample.meaning(expr, keep)
 
     def _delta(self, index, order=1):
         """δ^{(i)} = ∂L^{(i)}/∂z^{(i)} (or d^{(i)}, ``order`` 2) by definition."""

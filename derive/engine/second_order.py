@@ -167,7 +167,9 @@ def convexity(book, loss):
     value = factor(cancel(second.rhs.subs({a: act.expression(S(z0)), y: y0})))
     derivation.then(value, rules.substitute, detail=second.label)
     hundredths = floor(value.evalf(30) * 100)
-    hundredths = Interval.open(Rational(hundredths, 100), Rational(hundredths + 1, 100))
+    hundredths = Interval.Ropen(Rational(hundredths, 100), Rational(hundredths + 1, 100))
+    if hundredths.contains(value) is not S.true:
+        raise ValueError(f"{value} is not in {hundredths}")
     derivation.apply(rules.sign, relation="<", detail=Contains(value, hundredths, evaluate=False))
     return derivation
 

@@ -7,6 +7,7 @@
 rather than typed in.
 """
 
+from derive.engine.samples import NoMeaning
 from derive.engine.text import join_title
 from derive.engine.verify import Refuted, Undecided, check
 
@@ -63,7 +64,7 @@ class Step:
         keep = frozenset(self.domains)
         try:
             meanings = model.meaning(lhs, keep), model.meaning(rhs, keep)
-        except ValueError as error:  # a vector where a scalar belongs, say
+        except NoMeaning as error:  # a vector where a scalar belongs, say
             raise StepError(self, derivation, f"it has no meaning in this model: {error}") from None
         try:
             verdict = check(*meanings, relation, self.domains)

@@ -12,8 +12,8 @@ counterexample. Where no symbolic route succeeds, at least ``MIN_POINTS`` seeded
 are checked in high precision (mpmath, working precision raised with |z| so that
 e^{−z} cancellations stay exact) and the step is marked numerically checked. A
 relation with sums over samples i = 1…m is proved for symbolic m (the terms of both
-sides compared under one sum) or else checked at m = ``FIXED_SAMPLES`` only, and so
-marked numeric: evidence at one size is not a proof for every m.
+sides compared under one sum) or else checked at the few sizes m of ``FIXED_SAMPLES``
+only, and so marked numeric: evidence at some sizes is not a proof for every m.
 ``check_numerically`` is that numeric check alone, for a caller with a time budget
 (``derive check``); ``check`` itself has none, so a verdict depends only on its
 arguments.
@@ -52,7 +52,7 @@ NUMERIC = "numeric"
 MIN_POINTS = 32
 PROBE_POINTS = 8
 SEED = 20190217
-FIXED_SAMPLES = 3
+FIXED_SAMPLES = (2, 3)
 FIXED_FEATURES = 2
 RELATIONS = ("=", "<", "<=", ">", ">=", "<=>")
 
@@ -64,6 +64,7 @@ BASE_DOMAINS = {
     b: S.Reals,
     samples.lam: Interval(0, S.Infinity),
     samples.rho: Interval(0, S.Infinity),
+    samples.w_k: S.Reals,
 }
 """Where each base variable ranges. Labels y lie in [0, 1] (hard labels are 0 and 1)."""
 
@@ -111,7 +112,7 @@ def _established(lhs, rhs, relation, domains):
     if lhs.has(Indexed) or rhs.has(Indexed):
         if _proved(lhs, rhs, relation, variables, domains, cheap=False):
             return Verdict(SYMBOLIC)
-        lhs, rhs, variables, domains = _at_fixed_size(lhs, rhs, domains)
+        return _at_fixed_sizes(lhs, rhs, relation, domains)
     holds = _truth(lhs, rhs, relation)
     _sample(holds, variables, domains, PROBE_POINTS, seed=SEED + 1)
     if _proved(lhs, rhs, relation, variables, domains, cheap=False):
@@ -119,20 +120,26 @@ def _established(lhs, rhs, relation, domains):
     return _numeric_verdict(holds, variables, domains)
 
 
-def _at_fixed_size(lhs, rhs, domains):
-    """Sums over samples i = 1…m written out at m = ``FIXED_SAMPLES`` (and any over the
-    features at n = ``FIXED_FEATURES``; a free sample index i taken as 1), each entry x[i, j],
-    y[i], … a variable of its own (labels in [0, 1]): numeric evidence at one size,
-    which is not a proof for every m (a step checked so is marked numeric)."""
-    sizes = {samples.m: FIXED_SAMPLES, samples.n: FIXED_FEATURES, samples.i: 1}
-    sides = [side.subs(sizes).doit() for side in (lhs, rhs)]
-    entries = sorted(set().union(*(side.atoms(Indexed) for side in sides)), key=str)
-    names = {entry: Symbol(str(entry), real=True) for entry in entries}
-    sides = [side.xreplace(names) for side in sides]
-    domains = dict(domains)
-    for entry, name in names.items():
-        domains[name] = Interval(0, 1) if entry.base == samples.y else S.Reals
-    return (*sides, sorted(_free(*sides), key=str), domains)
+def _at_fixed_sizes(lhs, rhs, relation, domains):
+    """Numeric evidence, never a proof, for a relation with sums over samples: written
+    out at each m of ``FIXED_SAMPLES`` (sums over features at n = ``FIXED_FEATURES``),
+    each entry x[i, j], y[i], … a variable of its own (labels in [0, 1]), a free sample
+    index i an entry apart from those summed; checked at ``MIN_POINTS`` points per size
+    and marked numeric, whatever SymPy could do at one size."""
+    points = 0
+    for count in FIXED_SAMPLES:
+        sizes = {samples.m: count, samples.n: FIXED_FEATURES, samples.i: count + 1}
+        sides = [side.subs(sizes).doit() for side in (lhs, rhs)]
+        entries = sorted(set().union(*(side.atoms(Indexed) for side in sides)), key=str)
+        names = {entry: Symbol(str(entry), real=True) for entry in entries}
+        sides = [side.xreplace(names) for side in sides]
+        at_size = dict(domains)
+        for entry, name in names.items():
+            at_size[name] = Interval(0, 1) if entry.base == samples.y else S.Reals
+        verdict = _numeric_verdict(_truth(*sides, relation), sorted(_free(*sides), key=str),
+                                   at_size)
+        points += verdict.points
+    return Verdict(NUMERIC, points)
 
 
 def check_numerically(lhs, rhs, relation, domains):
@@ -259,6 +266,7 @@ def _sample(holds, variables, domains, count, seed):
     for index in range(count * 3):
         if checked >= count:
             break
+        # A symbol a model introduces for part of a sum (softmax's other classes) is real.
         point = {v: _draw(v, domains.get(v, S.Reals), index, rng) for v in variables}
         with mpmath.workdps(_precision(point)):
             try:

@@ -413,8 +413,8 @@ class _Batch:
     (u, s) with s = 1 − 2y and u = s·z when ``hard`` (every label is 0 or 1), to the
     block's per-sample loss and δ (None for the one not asked for), and reduce them.
     ``penalty(w, l2)`` gives (R(w), ∇R(w)), added once to a reduced result (a mean, a
-    sum, or one sample) where ``l2`` ≠ 0, never to per-sample values; the bias is not
-    penalised.
+    sum, or one sample's) where ``l2`` ≠ 0, never with reduction "none" (one sample
+    included); the bias is not penalised.
     """
 
     def __init__(self, w, b, X, y=None, reduction="mean", labels=None, l2=0.0,
@@ -510,7 +510,7 @@ class _Batch:
 
     def _penalised(self, loss, dw, db):
         """(loss, dw, db) with R(w) added to the loss and ∇R(w) to dw, where given."""
-        if self.l2 == 0 or self.reduction == "none" and not self.single:
+        if self.l2 == 0 or self.reduction == "none":
             return loss, dw, db
         value, gradient = self.penalty(self.w, self.l2)
         return (None if loss is None else loss + self.dtype(value),
