@@ -15,7 +15,7 @@ say exactly that. The L2 penalty's value and gradient are printed from their pro
 results (``penalty_function``) and added once to a reduced result, never to b.
 """
 
-from sympy import Derivative, MatMul, OneMatrix, Rational, S, Symbol, ZeroMatrix
+from sympy import Derivative, MatMul, OneMatrix, Rational, S, Symbol, ZeroMatrix, exp
 
 from derive.codegen.paste import runtime
 from derive.engine import labels, samples
@@ -23,7 +23,14 @@ from derive.engine.algebra import evaluated, product, replace_exactly
 from derive.engine.numbering import cite, equation_numbers
 from derive.engine.registry import label_range
 from derive.engine.second_order import HESSIAN_ENTRIES, is_convex
-from derive.engine.stable import HELPERS, PRIMITIVES
+from derive.engine.stable import (
+    HELPERS,
+    PRIMITIVES,
+    LogSoftplus,
+    Sigmoid,
+    Softplus,
+    SoftplusGap,
+)
 from derive.engine.steps import Step, StepError
 from derive.engine.symbols import a, b, w_j, x_j, y, z
 from derive.engine.text import text
@@ -86,7 +93,7 @@ def module_context(book):
         "prediction": print_numpy(book[labels.PREDICTION].rhs) if act.classes else "",
         "prediction_cites": cite(numbers, labels.PREDICTION) if act.classes else "",
         "losses": losses,
-        "helpers": _helpers(act),
+        "helpers": _helpers(act, [loss.pop("curvature_expr") for loss in losses]),
         "penalty_function": penalty_function(book, numbers),
     }
 
@@ -134,9 +141,11 @@ def _same_matrix(first, second):
         return False
 
 
-def _helpers(act):
-    """Code names of the helper primitives the activation's stable forms call."""
+def _helpers(act, printed=()):
+    """Code names of the helper primitives the activation's stable forms, or the
+    ``printed`` expressions, call."""
     replacements = [inline_primitives(replacement) for _, replacement in act.stable_rewrites]
+    replacements += list(printed)
     return [helper.code_name for helper in HELPERS
             if any(replacement.has(helper) for replacement in replacements)]
 
@@ -200,6 +209,7 @@ def _loss(loss, book, numbers):
     hessian = [labels.hessian_entry(loss, *entry) for entry in HESSIAN_ENTRIES]
     return {
         "curvature": _fresh(_forms(curvature), curvature),
+        "curvature_expr": curvature,
         "curvature_cites": cite(numbers, labels.second_derivative(loss)),
         "hessian_cites": cite(numbers, *hessian),
         "convex": is_convex(book, loss),
@@ -222,6 +232,9 @@ def _curvature(book, loss, delta):
     equal to the proved second derivative."""
     second = book[labels.second_derivative(loss)]
     curvature = delta.diff(z)
+    # The softplus–Poisson y-term σ(−z) − σ(z)/softplus(z) cancels as z → −∞.
+    curvature = curvature.subs(Sigmoid(-z) - exp(-LogSoftplus(z) - Softplus(-z)),
+                               -SoftplusGap(z))
     Step(second.rhs, curvature, "stable form", model=book.model,
          derivation=f"code generation for {loss.title}")
     return curvature

@@ -75,9 +75,37 @@ class LogSoftplus(Function):
     )
 
 
-PRIMITIVES = (Sigmoid, Softplus, LogSoftplus)
+class LogGapRatio(Function):
+    """(u − log(1 + u))/u for u ≥ 0, tending to 0 as u → 0, which ``_log_gap_ratio``
+    computes without the cancellation of u − log1p(u) at small u, and without dividing
+    by an underflowed u (a series in s = u/(2 + u), since log1p(u) = 2·atanh(s))."""
+
+    nargs = 1
+    is_real = True
+    code_name = "_log_gap_ratio"
+    definition = Lambda(u, (u - log(1 + u)) / u)
+
+
+class SoftplusGap(Function):
+    """σ(u)/softplus(u) − σ(−u), which is ≥ 0; the y-term of the softplus–Poisson
+    curvature. Both terms tend to 1 as u → −∞, so for u < 0 it is computed, with
+    t = e^{u}, as [(t − log1p t)/t] / [(1 + t)·(log1p t)/t]: no cancellation, and
+    finite where t underflows."""
+
+    nargs = 1
+    is_real = True
+    code_name = "_softplus_gap"
+    definition = Lambda(u, 1 / ((1 + exp(-u)) * log(1 + exp(u))) - 1 / (1 + exp(u)))
+    body = Piecewise(
+        (LogGapRatio(exp(-Abs(u))) / ((1 + exp(-Abs(u))) * Log1pRatio(exp(-Abs(u)))),
+         u < 0),
+        (Sigmoid.body / Softplus.body - Sigmoid.body.subs(u, -u), True),
+    )
+
+
+PRIMITIVES = (Sigmoid, Softplus, LogSoftplus, SoftplusGap)
 """Primitives whose bodies are inlined into the generated code."""
-HELPERS = (Log1pRatio,)
+HELPERS = (Log1pRatio, LogGapRatio)
 """Primitives that the generated module computes with a helper function of its own."""
 
 

@@ -27,6 +27,8 @@ class _StableForms:
     def _print_Log1pRatio(self, expr):
         return f"{type(expr).code_name}({self._print(expr.args[0])})"
 
+    _print_LogGapRatio = _print_Log1pRatio
+
     def _print_Pow(self, expr, rational=False):
         return _reciprocal(self, expr) or super()._print_Pow(expr, rational)
 
