@@ -42,7 +42,8 @@ def derive_samples(book, gradient):
         if labels.gradient(loss, z_one) not in book:
             gradient(book, loss, z_one)
         batch = BatchModel(model, loss, model.penalty)
-        _delta_at_sample(book, batch)
+        at_sample_result(book, batch, delta, labels.sample_delta(loss),
+                         book[labels.gradient(loss, z_one)])
         _definition(book, batch)
         for parameter in (w_j, b):
             _component(book, batch, parameter)
@@ -62,12 +63,12 @@ def penalty_results(book):
     )
 
 
-def _delta_at_sample(book, batch):
+def at_sample_result(book, batch, symbol, label, one_sample):
+    """``symbol``[i] (δ or d at sample i) by its definition, then the one-sample result
+    ``one_sample`` (a derivation of the book) at sample i."""
     loss = batch.loss
-    one_sample = book[labels.gradient(loss, z_one)]
-    derivation = book.start(
-        (f"The {loss.title}'s ", delta[i], " at sample ", i), labels.sample_delta(loss),
-        delta[i], model=batch)
+    derivation = book.start((f"The {loss.title}'s ", symbol[i], " at sample ", i), label,
+                            symbol[i], model=batch)
     derivation.apply(sample_rules.delta_definition, loss=loss)
     derivation.apply(rules.substitute, old=derivation.rhs, new=at_sample(one_sample.rhs),
                      detail=one_sample.label)

@@ -13,6 +13,7 @@ from sympy import (
     Integer,
     MatAdd,
     MatMul,
+    MatrixSymbol,
     Mul,
     OneMatrix,
     Pow,
@@ -113,7 +114,10 @@ def _feature(variable):
 @rule("all samples at once", ALGEBRA, phrase="in matrix form, from")
 def in_matrix_form(expr, *, component):
     """Σ_i x_j^{(i)} δ^{(i)} is entry j of Xᵀδ, Σ_i δ^{(i)} = 1ᵀδ, and λ w_j is entry j
-    of λw: the vector of the components ``component`` is a matrix expression."""
+    of λw: the vector of the components ``component`` is a matrix expression. It applies
+    to ∇_w J (a matrix symbol) or to a component that is still a sum over samples."""
+    if not (isinstance(expr, MatrixSymbol) or expr.has(Sum)):
+        return None
     return _as_matrix(component)
 
 
@@ -137,7 +141,9 @@ def _as_matrix(expr):
 @rule("Hessian for all samples at once", ALGEBRA, phrase="in matrix form, from")
 def hessian_in_matrix_form(expr, *, penalised):
     """Σ_i d^{(i)} x_j^{(i)} x_k^{(i)} is entry (j, k) of Xᵀ diag(d) X, and λ on the
-    diagonal is λI: ∇²_w J = (1/m)·Xᵀ diag(d) X (+ λI)."""
+    diagonal is λI: ∇²_w J = (1/m)·Xᵀ diag(d) X (+ λI), for the matrix symbol ∇²_w J."""
+    if not isinstance(expr, MatrixSymbol):
+        return None
     mean = MatMul(Rational(1, 1) / m, samples.X_matrix.T, DiagMatrix(samples.d_vector),
                   samples.X_matrix)
     return MatAdd(mean, lam * Identity(samples.n)) if penalised else mean

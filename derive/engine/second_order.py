@@ -30,14 +30,13 @@ from sympy import (
 
 from derive.engine import labels, rules, sample_rules
 from derive.engine.algebra import product
+from derive.engine.averaged import at_sample_result
 from derive.engine.registry import label_range
 from derive.engine.samples import (
     BatchModel,
-    at_sample,
     averaged,
     curvature,
     hessian_matrix,
-    i,
     k,
     w_j,
     w_k,
@@ -59,7 +58,8 @@ def derive_second_order(book):
         second_derivative(book, loss)
         convexity(book, loss)
         batch = BatchModel(model, loss, model.penalty)
-        _curvature_at_sample(book, batch)
+        at_sample_result(book, batch, curvature, labels.sample_curvature(loss),
+                         book[labels.second_derivative(loss)])
         for pair in HESSIAN_ENTRIES:
             _hessian_entry(book, batch, pair)
         for diagonal in (False, True):
@@ -68,17 +68,6 @@ def derive_second_order(book):
 
 HESSIAN_ENTRIES = ((w_j, w_k), (w_j, w_j), (w_j, b), (b, b))
 """The Hessian's entries: off and on the weights' diagonal, the weight–bias row, the bias."""
-
-
-def _curvature_at_sample(book, batch):
-    loss = batch.loss
-    one_sample = book[labels.second_derivative(loss)]
-    derivation = book.start(
-        (f"The {loss.title}'s ", curvature[i], " at sample ", i),
-        labels.sample_curvature(loss), curvature[i], model=batch)
-    derivation.apply(sample_rules.delta_definition, loss=loss)
-    derivation.apply(rules.substitute, old=derivation.rhs, new=at_sample(one_sample.rhs),
-                     detail=one_sample.label)
 
 
 def _hessian_entry(book, batch, pair):
@@ -185,7 +174,7 @@ def _nonnegative(expr, act, loss):
     interval, labels_ = act.output_range, label_range(act, loss)
     low = interval.inf if interval.inf.is_finite else S(-50)
     high = interval.sup if interval.sup.is_finite else S(50)
-    outputs = [low + (high - low) * Rational(k, 40) for k in range(1, 40)]
+    outputs = [low + (high - low) * Rational(step, 40) for step in range(1, 40)]
     ends = [labels_.inf, labels_.sup if labels_.sup.is_finite else S(1000)]
     values = [value for value in (*ends, S.One, Rational(1, 2)) if labels_.contains(value)]
     return all(expr.subs({a: output, y: value}).evalf(30) >= 0
