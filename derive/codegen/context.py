@@ -93,7 +93,7 @@ def module_context(book):
         "prediction": print_numpy(book[labels.PREDICTION].rhs) if act.classes else "",
         "prediction_cites": cite(numbers, labels.PREDICTION) if act.classes else "",
         "losses": losses,
-        "helpers": _helpers(act, [loss.pop("curvature_expr") for loss in losses]),
+        "helpers": helper_names(act, [loss.pop("curvature_expr") for loss in losses]),
         "penalty_function": penalty_function(book, numbers),
     }
 
@@ -141,7 +141,7 @@ def _same_matrix(first, second):
         return False
 
 
-def _helpers(act, printed=()):
+def helper_names(act, printed=()):
     """Code names of the helper primitives the activation's stable forms, or the
     ``printed`` expressions, call."""
     replacements = [inline_primitives(replacement) for _, replacement in act.stable_rewrites]

@@ -12,7 +12,12 @@ with ``fast(name, …)``; input checking is the NumPy runtime's, pasted with ``r
 
 from pathlib import Path
 
-from derive.codegen.context import inline_primitives, module_context, stable_form
+from derive.codegen.context import (
+    helper_names,
+    inline_primitives,
+    module_context,
+    stable_form,
+)
 from derive.codegen.paste import pasted, runtime
 from derive.engine import labels
 from derive.engine.symbols import b
@@ -41,6 +46,7 @@ def numba_context(book):
     # module's only: the numba target compiles the first-order passes over X.
     context["exports"] = [name for name in context["exports"]
                           if not name.startswith(SECOND_ORDER)]
+    context["helpers"] = helper_names(book.model.activation)  # those of the first order
     model = book.model
     for index, (loss, strings) in enumerate(zip(model.losses, context["losses"], strict=True)):
         value = inline_primitives(stable_form(book[labels.loss_definition(loss)].rhs, model))
