@@ -15,7 +15,7 @@ say exactly that. The L2 penalty's value and gradient are printed from their pro
 results (``penalty_function``) and added once to a reduced result, never to b.
 """
 
-from sympy import Derivative, MatMul, OneMatrix, Rational, S, Symbol, ZeroMatrix, exp
+from sympy import Derivative, MatMul, OneMatrix, S, Symbol, ZeroMatrix, exp
 
 from derive.codegen.paste import runtime
 from derive.engine import labels, samples
@@ -68,6 +68,7 @@ def module_context(book):
     output = inline_primitives(stable_form(a, model))
     slope = inline_primitives(stable_form(book[labels.DA_DZ].rhs, model))
     losses = [_loss(loss, book, numbers) for loss in model.losses]
+    curvatures = [loss.pop("curvature_expr") for loss in losses]  # SymPy, not for the template
     output_name = "predict_proba" if act.classes == (0, 1) else "forward"
     functions = [act.name, f"{act.name}_prime", "predict"]
     if act.classes:
@@ -93,7 +94,7 @@ def module_context(book):
         "prediction": print_numpy(book[labels.PREDICTION].rhs) if act.classes else "",
         "prediction_cites": cite(numbers, labels.PREDICTION) if act.classes else "",
         "losses": losses,
-        "helpers": helper_names(act, [loss.pop("curvature_expr") for loss in losses]),
+        "helpers": helper_names(act, curvatures),
         "penalty_function": penalty_function(book, numbers),
     }
 
@@ -119,7 +120,7 @@ def penalty_function(book, numbers):
 def _batch_formula(book, loss):
     """Check that the proved matrix forms are the runtime's mean: (1/m)·Xᵀδ (+ the
     penalty's gradient) for w and (1/m)·1ᵀδ for b, with the bias not penalised."""
-    mean = Rational(1, 1) / samples.m
+    mean = 1 / samples.m
     for label, expected in (
         (labels.matrix_gradient(loss), MatMul(mean, samples.X_matrix.T, samples.delta_vector)),
         (labels.averaged_gradient(loss, b),

@@ -35,7 +35,7 @@ ALL_SAMPLES = (i, 1, m)
 
 def mean_over_samples(term):
     """(1/m)·Σ_{i=1}^m term, kept in that shape for the reader."""
-    return product(Rational(1, 1) / m, Sum(term, ALL_SAMPLES))
+    return product(1 / m, Sum(term, ALL_SAMPLES))
 
 
 @rule("average over the samples", SUBSTITUTE, phrase="definition")
@@ -144,7 +144,7 @@ def hessian_in_matrix_form(expr, *, penalised):
     diagonal is λI: ∇²_w J = (1/m)·Xᵀ diag(d) X (+ λI), for the matrix symbol ∇²_w J."""
     if not isinstance(expr, MatrixSymbol):
         return None
-    mean = MatMul(Rational(1, 1) / m, samples.X_matrix.T, DiagMatrix(samples.d_vector),
+    mean = MatMul(1 / m, samples.X_matrix.T, DiagMatrix(samples.d_vector),
                   samples.X_matrix)
     return MatAdd(mean, lam * Identity(samples.n)) if penalised else mean
 

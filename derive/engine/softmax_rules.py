@@ -154,7 +154,7 @@ def average(expr, *, loss, penalty):
     """J(W, b) = (1/m) Σ_{s=1}^m L(a^{(s)}, y^{(s)}) + R(W)."""
     if expr != softmax.averaged(loss):
         return None
-    mean = product(Rational(1, 1) / m, Sum(softmax.loss_at(loss)[s], (s, 1, m)))
+    mean = product(1 / m, Sum(softmax.loss_at(loss)[s], (s, 1, m)))
     return mean if penalty.value == 0 else Add(mean, softmax.penalty_value(penalty),
                                                  evaluate=False)
 
@@ -165,7 +165,7 @@ def linearity(expr, *, loss, penalty):
     if not (isinstance(expr, Derivative) and expr.expr == softmax.averaged(loss)):
         return None
     (variable,) = expr.variables
-    mean = product(Rational(1, 1) / m,
+    mean = product(1 / m,
                    Sum(Derivative(softmax.loss_at(loss)[s], variable), (s, 1, m)))
     if penalty.value == 0 or variable != W[j, i]:
         return mean
@@ -197,6 +197,6 @@ def per_sample(expr, *, loss, delta):
 def in_matrix_form(expr, *, penalised):
     """Σ_s x_j^{(s)} (a_i^{(s)} − y_i^{(s)}) is entry (j, i) of Xᵀ(A − Y), λW_{ji} of λW:
     ∇_W J = (1/m)·Xᵀ(A − Y) (+ λW)."""
-    mean = MatMul(Rational(1, 1) / m, softmax.X_matrix.T,
+    mean = MatMul(1 / m, softmax.X_matrix.T,
                   MatAdd(softmax.A_matrix, -softmax.Y_matrix))
     return MatAdd(mean, lam * softmax.W_matrix) if penalised else mean
