@@ -96,10 +96,10 @@ def test_labels_at_the_ends_of_the_float_range_are_judged_without_overflow(low, 
         with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\]; y\[1\] = .*1e\+308"):
             rt._Batch([1.0, 2.0], 0.0, np.ones((4, 2)), y, "mean", (low, high, "[0, 1]"))
         return
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with np.errstate(all="ignore"):  # _Batch runs under the settings of _checked
         batch = rt._Batch([1.0, 2.0], 0.0, np.ones((4, 2)), y, "mean", (low, high, "I"))
     np.testing.assert_array_equal(batch.y, y)
+    assert not batch.hard
 
 
 def test_values_beyond_the_range_of_the_computation_are_named():
@@ -136,12 +136,13 @@ def test_values_beyond_the_range_of_the_computation_are_named():
 ])
 def test_a_non_finite_z_is_explained_with_its_culprit_and_no_warning(X, w, b, message):
     """w and b are checked when the batch is made (X may have no rows); X and the
-    overflow of z when z is computed, without a warning (the check's own sum of z, which
-    is inf − inf = nan here, ran outside ``errstate``)."""
+    overflow of z when z is computed, without a warning from a public function (the
+    check's own sum of z is inf − inf = nan here; ``_checked`` turns warnings off)."""
+    public = rt._checked(lambda w, b, X: rt._Batch(w, b, X).all_z())
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match=message):
-            rt._Batch(w, b, X).all_z()
+            public(w, b, X)
 
 
 def test_a_single_sample_with_a_non_finite_feature_names_it():
@@ -223,14 +224,15 @@ def test_a_mean_or_sum_of_finite_terms_is_formed_without_overflow(reduction, thr
         return np.full(z.shape, 1.5e308), np.full(z.shape, -1.5e308)
 
     batch = make_batch(X=np.ones((40, 2)), y=np.zeros(40), reduction=reduction)
+    value_and_grad = rt._checked(batch.value_and_grad)  # as a public function runs it
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         if reduction == "sum":
             with pytest.raises(ValueError, match=r"the sum over the 40 samples is not finite "
                                                  r"in float64: the exact value is beyond"):
-                batch.value_and_grad(large)
+                value_and_grad(large)
             return
-        loss, dw, db = batch.value_and_grad(large)
+        loss, dw, db = value_and_grad(large)
     assert loss == pytest.approx(1.5e308, rel=1e-15) and db == pytest.approx(-1.5e308,
                                                                              rel=1e-15)
     np.testing.assert_allclose(dw, [-1.5e308, -1.5e308], rtol=1e-15)
@@ -242,7 +244,7 @@ def test_ordinary_sums_keep_their_bits(small_blocks):
     rng = np.random.default_rng(6)
     X, w, y = rng.normal(size=(50, 2)), rng.normal(size=2), rng.random(50)
     batch = make_batch(w, 0.2, X, y)
-    total = batch._sums(squares, False, 1).sum(axis=0)
+    total = batch._sums(squares, False, 1)  # the plain sums, over the stripes
     loss, dw, db = batch.value_and_grad(squares)
     assert loss == total[0] / 50 and db == total[1] / 50
     np.testing.assert_array_equal(dw, total[2:] / 50)

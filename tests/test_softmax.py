@@ -2,6 +2,8 @@
 teeth, the generated module against finite differences, mpmath, scikit-learn and the
 sigmoid + ce module, and the command line."""
 
+import re
+import subprocess
 import warnings
 
 import mpmath
@@ -10,8 +12,9 @@ import pytest
 from support import GENERATED, load_generated
 from sympy import Derivative, KroneckerDelta, MatMul
 
-from derive.build import load_module, python_module
+from derive.build import load_module, python_module, sheet_source
 from derive.cli import main
+from derive.config import SheetInfo
 from derive.engine import labels
 from derive.engine.choice import InvalidChoice, choose
 from derive.engine.softmax import SOFTMAX, VECTOR_LOSSES, a, i, k, y, z
@@ -21,6 +24,7 @@ from derive.engine.softmax_derivations import (
     softmax_links,
 )
 from derive.engine.steps import Step, StepError
+from derive.sheet.pdf import compile_pdf
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +36,25 @@ def book():
 def module(request):
     return load_module(python_module(derive_softmax(default_softmax_model((request.param,)))),
                        f"generated_softmax_{request.param}"), request.param
+
+
+# --- the sheets ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", ["cce", "se"])
+@pytest.mark.parametrize("variant", ["solutions", "problems"])
+def test_the_sheets_compile_without_overfull_lines(loss, variant, latex_engine, tmp_path):
+    """The squared error's δ_i is shown factored, a_i(a_i − y_i − Σ_k a_k(a_k − y_k)),
+    so that every line fits the page."""
+    book = derive_softmax(default_softmax_model((loss,), "l2"))
+    pdf = tmp_path / "sheet.pdf"
+    run = compile_pdf(sheet_source(book, SheetInfo(), variant), pdf)
+    assert "Output written on" in run.log
+    assert not re.search(r"^!", run.log, re.MULTILINE)
+    assert "Overfull \\hbox" not in run.log
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "softmax" in text.lower()
 
 
 # --- the derivations ---------------------------------------------------------------------

@@ -96,6 +96,7 @@ def class_delta(book, loss):
     derivation.apply(srules.split_sum)
     derivation.apply(srules.sift)
     derivation.apply(srules.labels_sum_to_one, optional=True)
+    derivation.apply(srules.factor_output, optional=True)
     return derivation
 
 

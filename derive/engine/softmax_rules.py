@@ -6,6 +6,7 @@ in the same ``RULES`` table. Symbols and conventions: ``derive.engine.softmax``.
 from sympy import (
     Add,
     Derivative,
+    Indexed,
     KroneckerDelta,
     MatAdd,
     MatMul,
@@ -95,7 +96,7 @@ def through_the_outputs(expr):
 
 
 @rule("chain rule through the class", CHAIN_RULE,
-      phrase=r"chain rule, $\mathcal{L}$ depends on $W_{ji}$ and $b_i$ only through $z_i$")
+      phrase=r"chain rule, only $z_i$ depends on $W_{ji}$ and $b_i$")
 def through_the_class(expr):
     """∂L/∂p = ∂L/∂z_i · ∂z_i/∂p for p = W_{ji} or b_i: only z_i involves them."""
     if not (isinstance(expr, Derivative) and len(expr.variables) == 1
@@ -149,6 +150,19 @@ def labels_sum_to_one(expr):
     return replaced
 
 
+@rule("factor the class's output", ALGEBRA, phrase=r"factor out $a_i$")
+def factor_output(expr):
+    """a_i² − a_i y_i − a_i Σ_k a_k² + a_i Σ_k a_k y_k = a_i·(a_i − y_i − Σ_k a_k (a_k − y_k)):
+    the squared error's δ_i as its error times the output, less the outputs' mean error."""
+    def error(index):
+        return Add(a[index], Mul(S.NegativeOne, y[index], evaluate=False), evaluate=False)
+
+    factored = product(a[i], Add(error(i), Mul(S.NegativeOne, Sum(product(a[k], error(k)),
+                                                                  (k, 1, K)), evaluate=False),
+                                 evaluate=False))
+    return factored if expand(split_sum(factored) - expr) == 0 else None
+
+
 @rule("average over the samples of every class", SUBSTITUTE, phrase="definition")
 def average(expr, *, loss, penalty):
     """J(W, b) = (1/m) Σ_{s=1}^m L(a^{(s)}, y^{(s)}) + R(W)."""
@@ -181,12 +195,14 @@ def penalty_derivative(expr):
 
 
 @rule("chain rule at each sample and class", CHAIN_RULE,
-      phrase=r"chain rule at each sample, from")
+      phrase=r"chain rule per sample, by")
 def per_sample(expr, *, loss, delta):
     """∂L^{(s)}/∂W_{ji} = δ_i^{(s)} x_j^{(s)} and ∂L^{(s)}/∂b_i = δ_i^{(s)}, with δ_i the
     proved one-sample ∂L/∂z_i at sample s."""
-    at = delta.replace(lambda e: e.is_Indexed and e.base in (a, y, z),
-                       lambda e: {a: a_s, y: ys, z: zs}[e.base][s, e.indices[0]])
+    at = delta  # δ at sample s, its terms in the proved order
+    for entry in sorted(delta.atoms(Indexed), key=str):
+        if entry.base in (a, y, z):
+            at = replace_exactly(at, entry, {a: a_s, y: ys, z: zs}[entry.base][s, entry.indices[0]])
     base = softmax.loss_at(loss)[s]
     replaced = expr.xreplace({Derivative(base, W[j, i]): product(at, xs[s, j]),
                               Derivative(base, b[i]): at})

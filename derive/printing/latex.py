@@ -130,7 +130,8 @@ class DeriveLatexPrinter(LatexPrinter):
             if isinstance(factor, Add) or (index and _leading_minus(text)):
                 text = f"\\left({text}\\right)"
             parts.append(text)
-        return " \\cdot ".join(parts)
+        return "".join(_joined(before, after) for before, after in
+                       zip(["", *parts], parts))
 
     def _print_Add(self, expr, order=None):
         if _is_canonical(expr):
@@ -164,6 +165,17 @@ def _is_canonical(expr):
         return False
     return all(_is_canonical(argument) for argument in expr.args
                if isinstance(argument, (Add, Mul)))
+
+
+def _joined(before, after):
+    """``after`` as the next factor of a product that so far ends in ``before``: side by
+    side where ``before`` is one symbol and ``after`` a parenthesised group, a·(b + c)
+    written a(b + c); with a centred dot otherwise."""
+    if not before:
+        return after
+    single = before.replace("_", "").replace("^", "").replace("{", "").replace("}", "")
+    side_by_side = after.startswith("\\left(") and single.replace("(s)", "").isalpha()
+    return (" " if side_by_side else " \\cdot ") + after
 
 
 def _leading_minus(text):

@@ -296,6 +296,16 @@ def hvp_se(w, b, X, y, v, *, l2=0.0):
 # --- second order: the Hessian's passes over X and the Newton step ------------------
 
 
+EXTENDED = (np.longdouble if np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant
+            else None)
+"""The type in which d is computed at soft labels, where the platform has one wider than
+float64 (x86-64: 64 significant bits, 11 more); None elsewhere (Windows, Apple silicon),
+where d is computed in the dtype of the call. At a soft label d is a difference of
+nearly equal terms near its zeros (the sigmoid with se: σ(z)(1 − σ(z))·(σ(z)(1 − σ(z))
++ (σ(z) − y)(1 − 2σ(z)))); in float64 it is off by up to 85 ULP on the grid of the
+tests, in EXTENDED within 4. Hard labels (every y 0 or 1) are within 4 ULP in float64."""
+
+
 def _second_order(batch, curvature, v=None):
     """The Hessian of the mean loss at (w, b), or its product with ``v`` (length n + 1)
     computed without forming it: X̃ᵀ(d ⊙ X̃v)/m + λ(v_w, 0), one pass over X."""
@@ -307,7 +317,10 @@ def _second_order(batch, curvature, v=None):
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, X.shape[0], rows):
             block, labels = X[start:start + rows], y[start:start + rows]
-            d = np.asarray(curvature(batch._z(block), labels), batch.dtype)
+            z = batch._z(block)
+            if EXTENDED is not None and not batch.hard:
+                z, labels = z.astype(EXTENDED), labels.astype(EXTENDED)
+            d = np.asarray(curvature(z, labels), batch.dtype)
             if not _all_finite(d):
                 row = start + _first_bad(d)
                 raise batch._beyond(f"∂²L/∂z² at row {row}")
@@ -414,7 +427,8 @@ class _Batch:
     block's per-sample loss and δ (None for the one not asked for), and reduce them.
     ``penalty(w, l2)`` gives (R(w), ∇R(w)), added once to a reduced result (a mean, a
     sum, or one sample's) where ``l2`` ≠ 0, never with reduction "none" (one sample
-    included); the bias is not penalised.
+    included); the bias is not penalised. It runs under the floating-point settings of
+    ``_checked`` (warnings off): overflow in its checks is expected, and handled.
     """
 
     def __init__(self, w, b, X, y=None, reduction="mean", labels=None, l2=0.0,
@@ -460,21 +474,23 @@ class _Batch:
             raise ValueError(f"y must have shape {expected} to match X.shape={self.x_shape}, "
                              f"got y.shape={y.shape}")
         y = _converted(y, self.dtype, "y")
+        if not self.single and low <= 0 and 1 <= high and not np.count_nonzero(y * (y - 1)):
+            self.hard = True  # every label is 0 or 1 (an inf or nan is not): in the range
+            return y
         smallest, largest = y.min(), y.max()
         if not (low <= smallest and largest <= high
                 and np.isfinite(smallest) and np.isfinite(largest)):
             bad = int(np.flatnonzero(~((y >= low) & (y <= high) & np.isfinite(y)))[0])
             raise ValueError(f"labels must lie in {allowed}; y[{bad}] = {y[bad]!r}")
-        self.hard = not self.single and bool(np.all((y == 0) | (y == 1)))
         return y
 
     def _z(self, X, product=np.matmul):
-        with np.errstate(over="ignore", invalid="ignore"):  # reported below, with the culprit
-            z = product(X, self.w)
-            z += self.b
-            # A finite sum means every entry is finite (inf and nan propagate): one pass.
-            finite = np.isfinite(np.add.reduce(z)) or np.isfinite(z).all()
-        if not finite:
+        """z = X @ w + b, every entry finite, computed under the caller's floating-point
+        settings (``_checked``'s: overflow is reported here, with the culprit)."""
+        z = product(X, self.w)
+        z += self.b
+        # A finite sum means every entry is finite (inf and nan propagate): one pass.
+        if not (math.isfinite(np.add.reduce(z)) or np.isfinite(z).all()):
             self._explain_non_finite()
         return z
 
@@ -538,59 +554,68 @@ class _Batch:
 
         A mean or sum of finite terms is formed without overflow: the terms are summed as
         they are, or where that overflows, once more each times 2^-k (exact), 2^k ≥ 2m. A
-        term that is not finite, or a mean or sum beyond the range, raises ValueError."""
-        with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked, below
-            if self.reduction == "none":
-                loss, delta = per_block(*self._arguments(self._z(self.X), self.y, hard))
-                dw = None if delta is None else delta[:, None] * self.X
-                self._check_rows(0, loss, delta, dw)
-                return loss, dw, delta
-            scale, total = 1, self._sums(per_block, hard, 1).sum(axis=0)
-            if not _all_finite(total):  # a term is not finite (raised here) or a sum overflowed
-                scale = 2.0 ** (self.m.bit_length() + 1)
-                total = self._sums(per_block, hard, 1 / scale).sum(axis=0)
-            if self.reduction == "mean":
-                total /= self.m
-            if scale != 1:
-                total *= scale
-                if not _all_finite(total):
-                    raise self._beyond(f"the {self.reduction} over the {self.m} samples")
+        term that is not finite, or a mean or sum beyond the range, raises ValueError.
+        Overflow is checked here, so this runs under ``_checked``'s floating-point
+        settings (warnings off)."""
+        if self.reduction == "none":
+            loss, delta = per_block(*self._arguments(self._z(self.X), self.y, hard))
+            dw = None if delta is None else delta[:, None] * self.X
+            self._check_rows(0, loss, delta, dw)
+            return loss, dw, delta
+        scale, total = 1, self._sums(per_block, hard, 1)
+        if not _all_finite(total):  # a term is not finite (raised here) or a sum overflowed
+            scale = 2.0 ** (self.m.bit_length() + 1)
+            total = self._sums(per_block, hard, 1 / scale)
+        if self.reduction == "mean":
+            total /= self.m
+        if scale != 1:
+            total *= scale
+            if not _all_finite(total):
+                raise self._beyond(f"the {self.reduction} over the {self.m} samples")
         return total[0], total[2:], total[1]
 
     def _sums(self, per_block, hard, scale):
-        """Per stripe (row), the sums of the loss, δ (that is db) and δ·X (dw) over its
-        blocks, each term times ``scale``; with ``scale`` ≠ 1 every term is checked."""
+        """The sums of the loss, δ (that is db) and δ·X (dw) over the rows, each term
+        times ``scale``, as one array; with ``scale`` ≠ 1 every term is checked. Each
+        stripe of blocks is summed on its own, and the stripes are added in order."""
         rows = max(1, BLOCK_BYTES // max(1, self.X.shape[1] * self.X.itemsize))
         starts = range(0, self.m, rows)
+        total = np.zeros(2 + self.X.shape[1], self.dtype)
+        if len(starts) == 1:  # one block, in this thread, without the stripes' overhead
+            return self._add_block(total, 0, per_block, hard, scale)
         stripes = min(len(starts), STRIPES)
         # Blocks of a C-contiguous X are contiguous; of any other layout, BLAS does better.
         threaded = (THREADS > 1 and len(starts) >= MIN_SHARED_BLOCKS
                     and self.X.flags.c_contiguous)
-        if threaded:  # NumPy's own loops: a multithreaded BLAS would compete with the workers
-            times_w = functools.partial(np.einsum, "ij,j->i")
-            weighted_sum = functools.partial(np.einsum, "i,ij->j")
-        else:
-            times_w = weighted_sum = np.matmul
-        sums = np.zeros((stripes, 2 + self.X.shape[1]), self.dtype)
+        # In threads, NumPy's own loops: a multithreaded BLAS would compete with the workers.
+        products = ((functools.partial(np.einsum, "ij,j->i"),
+                     functools.partial(np.einsum, "i,ij->j")) if threaded else ())
+        sums = np.zeros((stripes, len(total)), self.dtype)
 
         def add_stripe(k):
-            total = sums[k]
             for start in starts[len(starts) * k // stripes:len(starts) * (k + 1) // stripes]:
-                X, y = self.X[start:start + rows], self.y[start:start + rows]
-                loss, delta = per_block(*self._arguments(self._z(X, times_w), y, hard))
-                if scale != 1:
-                    self._check_rows(start, loss, delta,
-                                     None if delta is None else delta[:, None] * X)
-                    loss = None if loss is None else loss * scale
-                    delta = None if delta is None else delta * scale
-                if loss is not None:
-                    total[0] += loss.sum()
-                if delta is not None:
-                    total[1] += delta.sum()
-                    total[2:] += weighted_sum(delta, X)
+                self._add_block(sums[k], start, per_block, hard, scale, rows, *products)
 
         _each(add_stripe, range(stripes), threaded)
-        return sums
+        return sums.sum(axis=0, out=total)
+
+    def _add_block(self, total, start, per_block, hard, scale, rows=None,
+                   times_w=np.matmul, weighted_sum=np.matmul):
+        """Add to ``total`` the sums of ``_sums`` over the block of ``rows`` rows (all by
+        default) from row ``start``, and return it."""
+        X, y = (self.X, self.y) if rows is None else (self.X[start:start + rows],
+                                                        self.y[start:start + rows])
+        loss, delta = per_block(*self._arguments(self._z(X, times_w), y, hard))
+        if scale != 1:
+            self._check_rows(start, loss, delta, None if delta is None else delta[:, None] * X)
+            loss = None if loss is None else loss * scale
+            delta = None if delta is None else delta * scale
+        if loss is not None:
+            total[0] += np.add.reduce(loss)
+        if delta is not None:
+            total[1] += np.add.reduce(delta)
+            total[2:] += weighted_sum(delta, X)
+        return total
 
     def _check_rows(self, start, loss, delta, dw):
         """Raise ValueError at the first row (``start`` + its index) whose loss, δ or δ·x
@@ -678,6 +703,8 @@ if hasattr(os, "register_at_fork"):
 
 
 def _scalar(value, name, dtype):
+    if type(value) is float and dtype is np.float64 and math.isfinite(value):
+        return np.float64(value)  # the common case, without the general path's cost
     try:
         array = _real(value, name)
     except ValueError:
@@ -692,8 +719,10 @@ def _scalar(value, name, dtype):
 
 def _all_finite(array):
     """Whether every entry of ``array`` (of numbers) is finite. Of many floats, the sum
-    is finite only then (inf and nan propagate): a second pass only where it overflowed."""
-    if array.size > 64 and array.dtype.kind == "f":
+    is finite only then (inf and nan propagate): a second pass only where it overflowed.
+    Up to 4 096 entries a test of each is cheaper than the floating-point settings that
+    the sum needs."""
+    if array.size > 4096 and array.dtype.kind == "f":
         with np.errstate(over="ignore", invalid="ignore"):
             if np.isfinite(np.add.reduce(array, axis=None)):
                 return True

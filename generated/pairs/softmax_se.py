@@ -25,7 +25,7 @@ Conventions
   the largest class is (1 − y_c) − rest/(1 + rest): finite and warning-free for every
   finite z; a result beyond the float range raises ValueError, as does a bad input
   (naming it, and the row).
-* With K = 2 this is logistic regression in z_1 − z_0 (eq. (29)).
+* With K = 2 this is logistic regression in z_1 − z_0 (eq. (30)).
 """
 
 import functools
@@ -101,8 +101,10 @@ def _converted(array, dtype, name):
 
 def _all_finite(array):
     """Whether every entry of ``array`` (of numbers) is finite. Of many floats, the sum
-    is finite only then (inf and nan propagate): a second pass only where it overflowed."""
-    if array.size > 64 and array.dtype.kind == "f":
+    is finite only then (inf and nan propagate): a second pass only where it overflowed.
+    Up to 4 096 entries a test of each is cheaper than the floating-point settings that
+    the sum needs."""
+    if array.size > 4096 and array.dtype.kind == "f":
         with np.errstate(over="ignore", invalid="ignore"):
             if np.isfinite(np.add.reduce(array, axis=None)):
                 return True
@@ -120,6 +122,8 @@ def _first_bad(array, bad=None):
 
 
 def _scalar(value, name, dtype):
+    if type(value) is float and dtype is np.float64 and math.isfinite(value):
+        return np.float64(value)  # the common case, without the general path's cost
     try:
         array = _real(value, name)
     except ValueError:
@@ -291,7 +295,7 @@ def predict(W, b, X):
 
 def _rows_se(Z, Y, value=True, gradient=True):
     """Per sample L = ½ Σ_k (a_k − y_k)² (eq. (10)) and
-    δ = a_i((a_i − y_i) − Σ_k (a_k − y_k) a_k) (eqs. (16), (19), (22)); None where not asked for."""
+    δ = a_i((a_i − y_i) − Σ_k (a_k − y_k) a_k) (eqs. (17), (20), (23)); None where not asked for."""
     _, t, rest, c = _shifted(Z)
     a = _probabilities(t, rest, c)
     error = _minus_labels(a, Y, rest, c)
@@ -310,7 +314,7 @@ def loss_se(W, b, X, y, reduction="mean", *, l2=0.0):
 
 @_checked
 def grad_se(W, b, X, y, reduction="mean", *, l2=0.0):
-    """(dW, db) of the squared error (eqs. (16), (19), (22); over samples eqs. (25), (27))."""
+    """(dW, db) of the squared error (eqs. (17), (20), (23); over samples eqs. (26), (28))."""
     batch = _Classes(W, b, X, y, reduction, l2)
     _, delta = _rows_se(batch.Z, batch.Y, value=False)
     return batch.reduced(None, delta, want_loss=False)[1:]
