@@ -58,7 +58,7 @@ _FORMS = {
             "a = _probabilities(t, rest, c)",
             "error = _minus_labels(a, Y, rest, c)",
             "rows = (error * error).sum(axis=-1) / 2 if value else None",
-            "delta = a * (error - (error * a).sum(axis=-1, keepdims=True)) if gradient else None",
+            "delta = _centred_slope(a, error, rest, c) if gradient else None",
         ],
         "value_text": "½ Σ_k (a_k − y_k)²",
         "delta_text": "a_i((a_i − y_i) − Σ_k (a_k − y_k) a_k)",

@@ -177,6 +177,19 @@ def _minus_labels(a, Y, rest, c):
     return difference
 
 
+def _centred_slope(a, error, rest, c):
+    """δ = a ∘ (e − Σ_k e_k a_k) of the squared error, from e = a − y (``_minus_labels``);
+    for the largest class e_c − Σ_k e_k a_k = e_c·(1 − a_c) − Σ_{k≠c} e_k a_k, with
+    1 − a_c = rest/(1 + rest): no cancellation of e_c against e_c·a_c where a_c ≈ 1."""
+    weighted = error * a
+    np.put_along_axis(weighted, c, 0, axis=-1)
+    others = weighted.sum(axis=-1, keepdims=True)  # Σ_{k≠c} e_k a_k
+    error_c, a_c = np.take_along_axis(error, c, axis=-1), np.take_along_axis(a, c, axis=-1)
+    delta = a * (error - (others + error_c * a_c))
+    np.put_along_axis(delta, c, a_c * (error_c * (rest / (1 + rest)) - others), axis=-1)
+    return delta
+
+
 class _Classes:
     """Checked inputs of one call: Z = X @ W + b, the label rows Y, the reduction."""
 
@@ -300,7 +313,7 @@ def _rows_se(Z, Y, value=True, gradient=True):
     a = _probabilities(t, rest, c)
     error = _minus_labels(a, Y, rest, c)
     rows = (error * error).sum(axis=-1) / 2 if value else None
-    delta = a * (error - (error * a).sum(axis=-1, keepdims=True)) if gradient else None
+    delta = _centred_slope(a, error, rest, c) if gradient else None
     return rows, delta
 
 
