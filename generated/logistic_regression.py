@@ -395,7 +395,7 @@ def hessian_ce(w, b, X, y, *, l2=0.0):
     at (w, b), b last: (1/m)·X̃ᵀ diag(d) X̃ + l2 on the weights' diagonal, with X̃ = [X 1];
     eqs. (123), (126), (128), (130)."""
     batch = _Batch(w, b, X, y, "mean", _LABELS["ce"], l2, _penalty)
-    return _second_order(batch, _curvature_ce)
+    return _second_order(batch, _curvature_ce, extended=False)
 
 
 @_checked
@@ -403,7 +403,8 @@ def hvp_ce(w, b, X, y, v, *, l2=0.0):
     """hessian_ce(w, b, X, y, l2=l2) @ v without forming the Hessian (one pass over
     X), eqs. (123), (126), (128), (130)."""
     batch = _Batch(w, b, X, y, "mean", _LABELS["ce"], l2, _penalty)
-    return _second_order(batch, _curvature_ce, _direction(batch, v))
+    return _second_order(batch, _curvature_ce, _direction(batch, v),
+                         extended=False)
 
 
 @_checked
@@ -414,7 +415,8 @@ def newton_step_ce(w, b, X, y, *, l2=0.0):
     features, with l2 = 0): pass l2 > 0."""
     batch = _Batch(w, b, X, y, "mean", _LABELS["ce"], l2, _penalty)
     gradient = grad_ce(w, b, X, y, l2=l2)
-    return _newton_step(batch, _second_order(batch, _curvature_ce), gradient)
+    hessian = _second_order(batch, _curvature_ce, extended=False)
+    return _newton_step(batch, hessian, gradient)
 
 
 # --- second order: the Hessian's passes over X and the Newton step ------------------
@@ -430,9 +432,11 @@ nearly equal terms near its zeros (the sigmoid with se: σ(z)(1 − σ(z))·(σ(
 tests, in EXTENDED within 4. Hard labels (every y 0 or 1) are within 4 ULP in float64."""
 
 
-def _second_order(batch, curvature, v=None):
+def _second_order(batch, curvature, v=None, extended=True):
     """The Hessian of the mean loss at (w, b), or its product with ``v`` (length n + 1)
-    computed without forming it: X̃ᵀ(d ⊙ X̃v)/m + λ(v_w, 0), one pass over X."""
+    computed without forming it: X̃ᵀ(d ⊙ X̃v)/m + λ(v_w, 0), one pass over X. d is
+    computed in ``EXTENDED`` precision at soft labels where ``extended`` (the printed
+    d depends on y)."""
     X = batch.X.reshape(1, -1) if batch.single else batch.X
     y = np.reshape(np.asarray(batch.y, batch.dtype), (-1,))
     n = X.shape[1]
@@ -442,7 +446,7 @@ def _second_order(batch, curvature, v=None):
         for start in range(0, X.shape[0], rows):
             block, labels = X[start:start + rows], y[start:start + rows]
             z = batch._z(block)
-            if EXTENDED is not None and not batch.hard:
+            if extended and EXTENDED is not None and not batch.hard:
                 z, labels = z.astype(EXTENDED), labels.astype(EXTENDED)
             d = np.asarray(curvature(z, labels), batch.dtype)
             if not _all_finite(d):

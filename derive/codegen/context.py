@@ -211,6 +211,7 @@ def _loss(loss, book, numbers):
     return {
         "curvature": _fresh(_forms(curvature), curvature),
         "curvature_expr": curvature,
+        "curvature_labels": curvature.diff(y) != 0,
         "curvature_cites": cite(numbers, labels.second_derivative(loss)),
         "hessian_cites": cite(numbers, *hessian),
         "convex": is_convex(book, loss),

@@ -244,9 +244,11 @@ nearly equal terms near its zeros (the sigmoid with se: σ(z)(1 − σ(z))·(σ(
 tests, in EXTENDED within 4. Hard labels (every y 0 or 1) are within 4 ULP in float64."""
 
 
-def _second_order(batch, curvature, v=None):
+def _second_order(batch, curvature, v=None, extended=True):
     """The Hessian of the mean loss at (w, b), or its product with ``v`` (length n + 1)
-    computed without forming it: X̃ᵀ(d ⊙ X̃v)/m + λ(v_w, 0), one pass over X."""
+    computed without forming it: X̃ᵀ(d ⊙ X̃v)/m + λ(v_w, 0), one pass over X. d is
+    computed in ``EXTENDED`` precision at soft labels where ``extended`` (the printed
+    d depends on y)."""
     X = batch.X.reshape(1, -1) if batch.single else batch.X
     y = np.reshape(np.asarray(batch.y, batch.dtype), (-1,))
     n = X.shape[1]
@@ -256,7 +258,7 @@ def _second_order(batch, curvature, v=None):
         for start in range(0, X.shape[0], rows):
             block, labels = X[start:start + rows], y[start:start + rows]
             z = batch._z(block)
-            if EXTENDED is not None and not batch.hard:
+            if extended and EXTENDED is not None and not batch.hard:
                 z, labels = z.astype(EXTENDED), labels.astype(EXTENDED)
             d = np.asarray(curvature(z, labels), batch.dtype)
             if not _all_finite(d):
