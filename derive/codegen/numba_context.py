@@ -21,11 +21,10 @@ from derive.codegen.context import (
 from derive.codegen.paste import pasted, runtime
 from derive.engine import labels
 from derive.engine.symbols import b
-from derive.printing.numpy import print_block, print_scalar
+from derive.printing.numpy import print_block, print_compiled
 
 TEMPLATE = "logistic_regression_numba.py.jinja"
 RUNTIME_NUMBA = Path(__file__).resolve().parent / "runtime_numba.py"
-SECOND_ORDER = ("hessian_", "hvp_", "newton_step_")
 PARTS = ("value", "delta", "both")
 """The parts a row function computes, in the order of ``runtime_numba``'s numbers."""
 
@@ -42,11 +41,10 @@ TEMPLATE_FUNCTIONS = {"runtime": runtime, "fast": fast}
 def numba_context(book):
     """Plain strings for ``templates/logistic_regression_numba.py.jinja``."""
     context = module_context(book)
-    # The second-order functions (hessian_*, hvp_*, newton_step_*) are the NumPy
-    # module's only: the numba target compiles the first-order passes over X.
-    context["exports"] = [name for name in context["exports"]
-                          if not name.startswith(SECOND_ORDER)]
-    context["helpers"] = helper_names(book.model.activation)  # those of the first order
+    # The kernels' helpers of one value; the second-order functions (hessian_*, hvp_*,
+    # newton_step_*) are the NumPy module's, with its helpers (``helpers``).
+    context["compiled_helpers"] = [f"{name}_one" for name in
+                                   helper_names(book.model.activation)]
     model = book.model
     for index, (loss, strings) in enumerate(zip(model.losses, context["losses"], strict=True)):
         value = inline_primitives(stable_form(book[labels.loss_definition(loss)].rhs, model))
@@ -59,7 +57,7 @@ def numba_context(book):
 
 def _row_form(which, exprs):
     """The number, the assignments and the returned (loss, δ) of one row form."""
-    assignments, results = print_block(exprs, printer=print_scalar)
+    assignments, results = print_block(exprs, printer=print_compiled)
     if len(results) == 1:
         results = [results[0], "0.0"] if which % 3 == 0 else ["0.0", results[0]]
     return {"which": which, "assignments": assignments, "returns": ", ".join(results)}

@@ -67,8 +67,9 @@ def _row(which, z, y):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _log1p_ratio(t):
-    """log1p(t)/t for t = e^(-|z|) in [0, 1], and its limit 1 where t underflowed to 0."""
+def _log1p_ratio_one(t):
+    """log1p(t)/t for one t = e^(-|z|) in [0, 1], and its limit 1 where t underflowed to
+    0 (the NumPy module's ``_log1p_ratio``, for the kernels)."""
     return 1.0 if t == 0 else math.log1p(t) / t
 
 

@@ -23,9 +23,12 @@ class _StableForms:
     """
 
     where_form = max_form = ""
+    helper_suffix = ""
+    """Appended to a helper's ``code_name``: the compiled target's helpers of one value
+    are ``<code_name>_one``."""
 
     def _print_Log1pRatio(self, expr):
-        return f"{type(expr).code_name}({self._print(expr.args[0])})"
+        return f"{type(expr).code_name}{self.helper_suffix}({self._print(expr.args[0])})"
 
     _print_LogGapRatio = _print_Log1pRatio
 
@@ -72,6 +75,12 @@ class ScalarPrinter(_StableForms, PythonCodePrinter):
     max_form = "max({}, {})"
 
 
+class CompiledPrinter(ScalarPrinter):
+    """Python code for one sample in a numba kernel: the helpers' compiled versions."""
+
+    helper_suffix = "_one"
+
+
 def _reciprocal(printer, expr):
     """``1/u`` and ``1/u**k`` instead of negative powers (cheaper, and exact)."""
     if expr.exp.is_Integer and expr.exp < 0:
@@ -89,6 +98,11 @@ def print_numpy(expr):
 def print_scalar(expr):
     """One expression as Python code on floats (``math`` functions)."""
     return ScalarPrinter({"fully_qualified_modules": True}).doprint(expr)
+
+
+def print_compiled(expr):
+    """One expression as Python code on floats for a numba kernel."""
+    return CompiledPrinter({"fully_qualified_modules": True}).doprint(expr)
 
 
 def print_block(exprs, prefix="t", printer=print_numpy):
