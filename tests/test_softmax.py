@@ -146,6 +146,11 @@ def test_gradients_match_finite_differences(module, K, soft):
     np.testing.assert_allclose(db, numeric_b, rtol=1e-6, atol=1e-8)
 
 
+EXTENDED = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant
+"""Whether the modules compute δ where it cancels in a float wider than float64
+(``EXTENDED`` of derive/codegen/runtime_softmax.py)."""
+
+
 def _reference(z_row, y_row, name):
     """Loss and δ of one row in 60 digits, from the definitions."""
     with mpmath.workdps(60 + int(np.ptp(z_row))):
@@ -170,13 +175,19 @@ def _ulps(computed, exact, scale=0.0):
     return abs(float(computed) - exact) / np.spacing(scale)
 
 
+@pytest.mark.parametrize("extended", [True, False], ids=["extended", "dtype"])
 @pytest.mark.parametrize("K", [2, 3, 10])
 @pytest.mark.parametrize("soft", [False, True])
-def test_loss_and_delta_within_4_ulp_at_logits_up_to_800(module, K, soft):
-    """Per-sample loss and δ = ∂L/∂z against 60+ digits, float64; δ of a soft label (and
-    of the squared error) in ulps of max(a, y), since a − y cancels there (its
-    condition number is a/|a − y|)."""
+def test_loss_and_delta_within_4_ulp_at_logits_up_to_800(module, K, soft, extended,
+                                                          monkeypatch):
+    """Per-sample loss and δ = ∂L/∂z against 60+ digits, float64, within 4 ulps. Where
+    the platform has no float wider than float64, or the module is told not to use it,
+    δ of a soft label (and of the squared error) is counted in ulps of max(a, y): a − y
+    cancels there (its condition number is a/|a − y|), and no evaluation in float64
+    from rounded outputs does better."""
     module, name = module
+    if not extended:  # the module's switch: the per-row formulas in the call's dtype
+        monkeypatch.setattr(module, "EXTENDED", None)
     rng = np.random.default_rng(100 + K)
     m = 30
     Z = rng.uniform(-800, 800, size=(m, K)) * rng.choice([1e-3, 1e-1, 1], size=(m, 1))
@@ -193,9 +204,11 @@ def test_loss_and_delta_within_4_ulp_at_logits_up_to_800(module, K, soft):
         for c in range(K):
             if name == "se" and abs(exact[c]) < 1e-300:
                 continue  # far below the products' rounding: an absolute error
-            # a − y of a soft label cancels where a ≈ y, and for se a − y against
-            # Σ_k (a_k − y_k) a_k where the outputs are alike: counted in ulps of max(a, y)
-            scale = max(p[c], rows[row][c]) if soft or name == "se" else 0.0
+            # Without EXTENDED: a − y of a soft label cancels where a ≈ y, and for se
+            # a − y against Σ_k (a_k − y_k) a_k where the outputs are alike: counted in
+            # ulps of max(a, y). With it, in ulps of δ itself.
+            cancels = not (EXTENDED and extended) and (soft or name == "se")
+            scale = max(p[c], rows[row][c]) if cancels else 0.0
             worst = max(worst, _ulps(delta[row, c], exact[c], scale))
     assert worst <= 4, worst
 

@@ -26,6 +26,11 @@ from derive.codegen.runtime_inputs import (
 REDUCTIONS = ("mean", "sum", "none")
 ROW_SUM_TOLERANCE = {np.float32: 1e-4, np.float64: 1e-6}
 """How far a row of probability labels may sum from 1, per dtype of the computation."""
+EXTENDED = (np.longdouble if np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant
+            else None)
+"""The type in which the per-row formulas run where a − y cancels (``_Classes.per_row``),
+where the platform has one wider than float64 (x86-64 Linux: 64 significant bits);
+None elsewhere, where they run in the dtype of the call."""
 
 
 def _shifted(Z):
@@ -99,6 +104,19 @@ class _Classes:
             raise ValueError(f"z = X @ W + b overflows at index {_first_bad(self.Z)}: the "
                              "inputs are finite but too large; rescale X or W")
         self.Y = None if y is None else self._label_rows(y)
+        self.hard = self.Y is not None and not np.count_nonzero(self.Y * (self.Y - 1))
+
+    def per_row(self, rows, extended, value=True, gradient=True):
+        """(loss, δ) per row by the loss's ``rows(Z, Y, value, gradient)``, in the dtype of
+        the call. They run in ``EXTENDED`` precision, and are rounded, where a − y may
+        cancel: at soft labels (``extended`` "soft"), or always ("always": the squared
+        error's δ_i = a_i(e_i − Σ_k e_k a_k) cancels where the outputs are alike, whatever
+        the labels); so δ is within a few ulps of its own value, not only of max(a, y)."""
+        Z, Y = self.Z, self.Y
+        if EXTENDED is not None and (extended == "always" or not self.hard):
+            Z, Y = Z.astype(EXTENDED), Y.astype(EXTENDED)
+        return tuple(None if part is None else part.astype(self.dtype)
+                     for part in rows(Z, Y, value=value, gradient=gradient))
 
     def _label_rows(self, y):
         y, rows = _real(y, "y"), () if self.single else (self.m,)

@@ -46,6 +46,7 @@ _FORMS = {
         ],
         "value_text": "Σ_k y_k (M − z_k) + log1p(Σ_{k≠c} e^(z_k − M))",
         "delta_text": "a − y",
+        "extended": "soft",
     },
     "se": {
         "value": Sum(Rational(1, 2) * (exp(z[k] - M) / Sum(exp(z[l] - M), (l, 1, K)) - y[k]) ** 2,
@@ -62,6 +63,7 @@ _FORMS = {
         ],
         "value_text": "½ Σ_k (a_k − y_k)²",
         "delta_text": "a_i((a_i − y_i) − Σ_k (a_k − y_k) a_k)",
+        "extended": "always",
     },
 }
 """Per loss: the forms the code computes (proved against the book) and its lines."""
@@ -111,6 +113,7 @@ def softmax_context(book):
             "code": forms["code"],
             "value_text": forms["value_text"],
             "delta_text": forms["delta_text"],
+            "extended": forms["extended"],
             "value_cites": cite(numbers, labels.loss_definition(loss)),
             "grad_cites": cite(numbers, delta.label, *(
                 labels.class_gradient(loss, name) for name in ("W", "b"))),

@@ -26,6 +26,11 @@ Conventions
   finite z; a result beyond the float range raises ValueError, as does a bad input
   (naming it, and the row).
 * With K = 2 this is logistic regression in z_1 − z_0 (eq. (31)).
+* Accuracy first: where a − y can cancel (soft labels; for the squared error, any
+  labels) the per-row formulas run in ``EXTENDED`` precision (np.longdouble, 11 more
+  bits on x86-64 Linux) and are rounded, so δ is within a few ulps of itself; this
+  takes about 2.8× the time of a call with class labels. ``EXTENDED = None`` computes
+  them in the dtype of the call (δ then within a few ulps of max(a, y)).
 """
 
 import functools
@@ -45,6 +50,11 @@ __all__ = [
 REDUCTIONS = ("mean", "sum", "none")
 ROW_SUM_TOLERANCE = {np.float32: 1e-4, np.float64: 1e-6}
 """How far a row of probability labels may sum from 1, per dtype of the computation."""
+EXTENDED = (np.longdouble if np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant
+            else None)
+"""The type in which the per-row formulas run where a − y cancels (``_Classes.per_row``),
+where the platform has one wider than float64 (x86-64 Linux: 64 significant bits);
+None elsewhere, where they run in the dtype of the call."""
 
 
 def _checked(function):
@@ -218,6 +228,19 @@ class _Classes:
             raise ValueError(f"z = X @ W + b overflows at index {_first_bad(self.Z)}: the "
                              "inputs are finite but too large; rescale X or W")
         self.Y = None if y is None else self._label_rows(y)
+        self.hard = self.Y is not None and not np.count_nonzero(self.Y * (self.Y - 1))
+
+    def per_row(self, rows, extended, value=True, gradient=True):
+        """(loss, δ) per row by the loss's ``rows(Z, Y, value, gradient)``, in the dtype of
+        the call. They run in ``EXTENDED`` precision, and are rounded, where a − y may
+        cancel: at soft labels (``extended`` "soft"), or always ("always": the squared
+        error's δ_i = a_i(e_i − Σ_k e_k a_k) cancels where the outputs are alike, whatever
+        the labels); so δ is within a few ulps of its own value, not only of max(a, y)."""
+        Z, Y = self.Z, self.Y
+        if EXTENDED is not None and (extended == "always" or not self.hard):
+            Z, Y = Z.astype(EXTENDED), Y.astype(EXTENDED)
+        return tuple(None if part is None else part.astype(self.dtype)
+                     for part in rows(Z, Y, value=value, gradient=gradient))
 
     def _label_rows(self, y):
         y, rows = _real(y, "y"), () if self.single else (self.m,)
@@ -321,7 +344,7 @@ def _rows_cce(Z, Y, value=True, gradient=True):
 def loss_cce(W, b, X, y, reduction="mean", *, l2=0.0):
     """The categorical cross-entropy (eq. (10)), reduced."""
     batch = _Classes(W, b, X, y, reduction, l2)
-    rows, _ = _rows_cce(batch.Z, batch.Y, gradient=False)
+    rows, _ = batch.per_row(_rows_cce, "soft", gradient=False)
     return batch.reduced(rows, None, want_grad=False)[0]
 
 
@@ -329,7 +352,7 @@ def loss_cce(W, b, X, y, reduction="mean", *, l2=0.0):
 def grad_cce(W, b, X, y, reduction="mean", *, l2=0.0):
     """(dW, db) of the categorical cross-entropy (eqs. (17), (20), (23); over samples eqs. (26), (28), (29))."""
     batch = _Classes(W, b, X, y, reduction, l2)
-    _, delta = _rows_cce(batch.Z, batch.Y, value=False)
+    _, delta = batch.per_row(_rows_cce, "soft", value=False)
     return batch.reduced(None, delta, want_loss=False)[1:]
 
 
@@ -337,4 +360,4 @@ def grad_cce(W, b, X, y, reduction="mean", *, l2=0.0):
 def value_and_grad_cce(W, b, X, y, reduction="mean", *, l2=0.0):
     """(loss, dW, db) of the categorical cross-entropy, from one pass over X."""
     batch = _Classes(W, b, X, y, reduction, l2)
-    return batch.reduced(*_rows_cce(batch.Z, batch.Y))
+    return batch.reduced(*batch.per_row(_rows_cce, "soft"))
