@@ -259,6 +259,17 @@ def test_second_order_functions_are_the_numpy_modules(both):
         assert mine[1] == pytest.approx(theirs[1], rel=1e-12, abs=1e-14)
 
 
+def test_dask_arrays_are_refused_with_the_way_out(note):
+    """The kernels take arrays in memory: a Dask X is refused, not computed whole."""
+    dask_array = pytest.importorskip("dask.array")
+    X = dask_array.from_array(np.ones((10, 3)), chunks=5)
+    for call in (lambda: note.grad_ce(np.zeros(3), 0.0, X, np.zeros(10)),
+                 lambda: note.hessian_ce(np.zeros(3), 0.0, X, np.zeros(10))):
+        with pytest.raises(ValueError, match=r"of the numba module does not take Dask "
+                                             r"arrays; pass NumPy arrays .*NumPy module"):
+            call()
+
+
 def test_float32_results_agree_with_numpys(both):
     model, numpy_module, numba_module = both
     w, b, X, y = _calls(model, 9000, np.random.default_rng(2), np.float32)

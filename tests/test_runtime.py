@@ -88,18 +88,29 @@ def test_bad_input_is_named_in_the_message(arguments, message):
 
 
 @pytest.mark.parametrize("low, high", [(-np.inf, np.inf), (0, np.inf), (0, 1)])
-def test_labels_at_the_ends_of_the_float_range_are_judged_without_overflow(low, high):
+def test_labels_at_the_ends_of_the_float_range_are_judged_without_overflow_or_warning(
+        low, high):
     """min − max of the labels overflowed to −inf, which read as a bad label, and then
-    no label was bad: IndexError. Now either end is compared on its own."""
+    no label was bad: IndexError. Now either end is compared on its own, and the test
+    for hard labels, y(y − 1) = 0, which overflows here, runs under ``_checked``'s
+    settings: a public function raises no warning."""
     y = np.array([0.0, 1e308, 1e308, 1.0]) * (1 if low == 0 else [1, 1, -1, 1])
-    if high == 1:
-        with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\]; y\[1\] = .*1e\+308"):
-            rt._Batch([1.0, 2.0], 0.0, np.ones((4, 2)), y, "mean", (low, high, "[0, 1]"))
-        return
-    with np.errstate(all="ignore"):  # _Batch runs under the settings of _checked
-        batch = rt._Batch([1.0, 2.0], 0.0, np.ones((4, 2)), y, "mean", (low, high, "I"))
-    np.testing.assert_array_equal(batch.y, y)
-    assert not batch.hard
+
+    def labels_and_hardness(y, interval):
+        batch = rt._Batch([1.0, 2.0], 0.0, np.ones((4, 2)), y, "mean", interval)
+        return batch.y, batch.hard
+
+    public = rt._checked(labels_and_hardness)  # as the module's public functions run
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if high == 1:
+            with pytest.raises(ValueError,
+                               match=r"labels must lie in \[0, 1\]; y\[1\] = .*1e\+308"):
+                public(y, (low, high, "[0, 1]"))
+            return
+        labels, hard = public(y, (low, high, "I"))
+    np.testing.assert_array_equal(labels, y)
+    assert not hard
 
 
 def test_values_beyond_the_range_of_the_computation_are_named():

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from sympy import diff, lambdify
 
+from derive.codegen import runtime_second
 from derive.engine import labels
 from derive.engine.choice import choose
 from derive.engine.derivations import derive_all
@@ -104,9 +105,9 @@ def test_the_hessian_vector_product_equals_the_hessian_times_v(pair):
         getattr(module, f"hvp_{name}")(w, b, X, y_values, v[:-1])
 
 
-EXTENDED = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant
-"""Whether this platform has a float wider than float64, in which the modules compute d
-at soft labels (``EXTENDED`` of derive/codegen/runtime_second.py)."""
+EXTENDED = runtime_second.EXTENDED is not None
+"""Whether this platform has the wider float in which the modules compute d at soft
+labels."""
 NEAR_A_ZERO = {("sigmoid", "se"), ("sigmoid", "poisson")}
 """Without EXTENDED: pairs whose d, at a soft label, is a difference of nearly equal terms
 near one of its zeros on the grid (sigmoid se at z = 1, y = 0.3: 85 ULP; sigmoid poisson
@@ -119,12 +120,16 @@ an exponent that is a difference of two numbers near |z| (6.2 ULP at z = −20,
 y = 2.5)."""
 
 
-def test_the_hessian_weight_is_accurate_at_extreme_z(pair):
+@pytest.mark.parametrize("extended", [True, False], ids=["extended", "dtype"])
+def test_the_hessian_weight_is_accurate_at_extreme_z(pair, extended, monkeypatch):
     """H_bb at one sample with x = 0 is d(z) itself, for z = b: within 4 ULP of a
     reference with 100 digits plus one per unit of |z|, finite, and without a warning,
-    at every label of the grid. Where the platform has no float wider than float64, the
-    exceptions above hold instead."""
+    at every label of the grid. Where the platform has no wider float, or the module is
+    told not to use it (``EXTENDED = None``), the exceptions above hold instead."""
     model, _, module = pair
+    if not extended:
+        monkeypatch.setattr(module, "EXTENDED", None)
+    wider = EXTENDED and extended
     name = model.losses[0].name
     d2 = _second_derivative(model)
     hessian = getattr(module, f"hessian_{name}")
@@ -133,7 +138,7 @@ def test_the_hessian_weight_is_accurate_at_extreme_z(pair):
     hard = {float(end) for end in (interval.inf, interval.sup) if end.is_finite}
     pair_name = (model.activation.name, name)
     for label in labels_for(model):
-        if not EXTENDED and pair_name in NEAR_A_ZERO and label not in hard:
+        if not wider and pair_name in NEAR_A_ZERO and label not in hard:
             continue
         for z_value in EXTREME_Z:
             with warnings.catch_warnings():
@@ -149,7 +154,20 @@ def test_the_hessian_weight_is_accurate_at_extreme_z(pair):
             with mpmath.workdps(100 + int(abs(z_value))):
                 exact = d2(mpmath.mpf(z_value), mpmath.mpf(label))
             worst = max(worst, ulps(got[1, 1], exact, np.float64))
-    assert worst <= (4 if EXTENDED else ULP_BOUND.get(pair_name, 4)), worst
+    assert worst <= (4 if wider else ULP_BOUND.get(pair_name, 4)), worst
+
+
+def test_one_sample_with_a_hard_label_is_a_batch_of_one():
+    """A single sample with label 0 or 1 takes the same path as a batch of one (no
+    extended precision for hard labels): the same bits; a soft one too."""
+    _, _, module = built_pair("sigmoid", "se")
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        x, w, b = rng.normal(size=3) * 4, rng.normal(size=3), float(rng.normal())
+        for label in (0.0, 1.0, 0.3):
+            one = module.hessian_se(w, b, x, label)
+            batch = module.hessian_se(w, b, x[None], np.array([label]))
+            np.testing.assert_array_equal(one, batch)
 
 
 def test_newton_reaches_scikit_learn_in_at_most_ten_iterations():

@@ -53,6 +53,15 @@ MAX_STRIPES = 64
 """At most this many stripes, and so threads busy with one call."""
 
 
+def _on_dask(function, *arguments, **keywords):
+    """A call with a Dask array (``_checked`` hands it here): refused, since the kernels
+    take arrays in memory; the NumPy module of the same model maps itself over the
+    chunks."""
+    raise ValueError(f"{function.__name__} of the numba module does not take Dask arrays; "
+                     "pass NumPy arrays (X.compute(), where X fits in memory), or use the "
+                     "NumPy module, which computes chunk by chunk")
+
+
 def _stripe_count(m):
     """The number of stripes for m rows: a function of m alone, never of the threads."""
     return min(MAX_STRIPES, max(1, m // MIN_STRIPE_ROWS))

@@ -14,11 +14,12 @@ import numpy as np
 from derive.codegen.runtime import BLOCK_BYTES
 from derive.codegen.runtime_inputs import _all_finite, _first_bad, _float_array
 
-EXTENDED = (np.longdouble if np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant
-            else None)
-"""The type in which d is computed at soft labels, where the platform has one wider than
-float64 (x86-64: 64 significant bits, 11 more); None elsewhere (Windows, Apple silicon),
-where d is computed in the dtype of the call. At a soft label d is a difference of
+EXTENDED = np.longdouble if np.finfo(np.longdouble).nmant == 63 else None
+"""The type in which d is computed at soft labels, where the platform's longdouble is the
+x86 extended format (x86-64 Linux: 64 significant bits, 11 more than float64, in
+hardware); None elsewhere (Windows and Apple silicon, where it is float64, and aarch64
+Linux, where it is a quadruple precision done in software, many times slower), where d
+is computed in the dtype of the call. At a soft label d is a difference of
 nearly equal terms near its zeros (the sigmoid with se: σ(z)(1 − σ(z))·(σ(z)(1 − σ(z))
 + (σ(z) − y)(1 − 2σ(z)))); in float64 it is off by up to 85 ULP on the grid of the
 tests, in EXTENDED within 4. Hard labels (every y 0 or 1) are within 4 ULP in float64."""
@@ -33,12 +34,13 @@ def _second_order(batch, curvature, v=None, extended=True):
     y = np.reshape(np.asarray(batch.y, batch.dtype), (-1,))
     n = X.shape[1]
     total = np.zeros((n + 1, n + 1) if v is None else n + 1, batch.dtype)
+    hard = batch.hard or (batch.single and batch.y in (0, 1))  # every label 0 or 1
     rows = max(1, BLOCK_BYTES // max(1, n * X.itemsize))
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, X.shape[0], rows):
             block, labels = X[start:start + rows], y[start:start + rows]
             z = batch._z(block)
-            if extended and EXTENDED is not None and not batch.hard:
+            if extended and EXTENDED is not None and not hard:
                 z, labels = z.astype(EXTENDED), labels.astype(EXTENDED)
             d = np.asarray(curvature(z, labels), batch.dtype)
             if not _all_finite(d):

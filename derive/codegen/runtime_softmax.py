@@ -26,11 +26,11 @@ from derive.codegen.runtime_inputs import (
 REDUCTIONS = ("mean", "sum", "none")
 ROW_SUM_TOLERANCE = {np.float32: 1e-4, np.float64: 1e-6}
 """How far a row of probability labels may sum from 1, per dtype of the computation."""
-EXTENDED = (np.longdouble if np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant
-            else None)
+EXTENDED = np.longdouble if np.finfo(np.longdouble).nmant == 63 else None
 """The type in which the per-row formulas run where a − y cancels (``_Classes.per_row``),
-where the platform has one wider than float64 (x86-64 Linux: 64 significant bits);
-None elsewhere, where they run in the dtype of the call."""
+where the platform's longdouble is the x86 extended format (x86-64 Linux: 64 significant
+bits, in hardware); None elsewhere (where it is float64, or a quadruple precision done
+in software), where they run in the dtype of the call."""
 
 
 def _shifted(Z):
@@ -103,8 +103,8 @@ class _Classes:
         if not _all_finite(self.Z):
             raise ValueError(f"z = X @ W + b overflows at index {_first_bad(self.Z)}: the "
                              "inputs are finite but too large; rescale X or W")
+        self.hard = False  # every label row one-hot: set by _label_rows
         self.Y = None if y is None else self._label_rows(y)
-        self.hard = self.Y is not None and not np.count_nonzero(self.Y * (self.Y - 1))
 
     def per_row(self, rows, extended, value=True, gradient=True):
         """(loss, δ) per row by the loss's ``rows(Z, Y, value, gradient)``, in the dtype of
@@ -115,7 +115,7 @@ class _Classes:
         Z, Y = self.Z, self.Y
         if EXTENDED is not None and (extended == "always" or not self.hard):
             Z, Y = Z.astype(EXTENDED), Y.astype(EXTENDED)
-        return tuple(None if part is None else part.astype(self.dtype)
+        return tuple(None if part is None else part.astype(self.dtype, copy=False)
                      for part in rows(Z, Y, value=value, gradient=gradient))
 
     def _label_rows(self, y):
@@ -131,6 +131,7 @@ class _Classes:
                                  f"y[{bad}] = {flat[bad]!s}")
             Y = np.zeros((len(flat), self.K), self.dtype)
             Y[np.arange(len(flat)), flat.astype(np.int64)] = 1
+            self.hard = True
             return Y[0] if self.single else Y
         if y.shape != (*rows, self.K):
             raise ValueError(f"y must be class labels of shape {rows} or probability rows of "
@@ -147,6 +148,7 @@ class _Classes:
             row = int(np.flatnonzero(off)[0])
             raise ValueError(f"each row of probability labels must sum to 1; row {row} of y "
                              f"sums to {sums[row]!r}")
+        self.hard = not np.count_nonzero(Y * (Y - 1))
         return Y[0] if self.single else Y
 
     def reduced(self, rows, delta, want_loss=True, want_grad=True):
