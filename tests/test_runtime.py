@@ -113,6 +113,22 @@ def test_labels_at_the_ends_of_the_float_range_are_judged_without_overflow_or_wa
     assert not hard
 
 
+@pytest.mark.parametrize("few", [100, 2])
+def test_hard_labels_are_found_alike_by_either_check(few, monkeypatch):
+    """Up to FEW_LABELS labels one product finds hard labels and their range; more are
+    range-checked by their ends and found hard on first use: the same verdicts and
+    messages either way."""
+    monkeypatch.setattr(rt, "FEW_LABELS", few)
+    public = rt._checked(lambda y: rt._Batch([1.0, 2.0], 0.0, np.ones((4, 2)), y, "mean",
+                                             (0, 1, "[0, 1]")).hard)
+    assert public(np.array([0.0, 1.0, 1.0, 0.0])) is True
+    assert public(np.array([0.0, 1.0, 0.5, 0.0])) is False
+    assert public(np.array([0.0, 1.0, 1e-300, 0.0])) is False
+    for bad, index in (([0.0, 1.0, 2.0, 0.0], 2), ([0.0, np.nan, 1.0, 0.0], 1)):
+        with pytest.raises(ValueError, match=rf"labels must lie in \[0, 1\]; y\[{index}\]"):
+            public(np.array(bad))
+
+
 def test_values_beyond_the_range_of_the_computation_are_named():
     """A longdouble past float64, or a float64 label or b past float32 in a float32 call,
     would become inf (with a cast warning) and be reported as non-finite."""

@@ -86,6 +86,10 @@ MIN_SHARED_BLOCKS = 5
 """Calls of fewer blocks stay in the calling thread. There X (at most about 24 MiB at the
 default block size) comes back from cache, and BLAS beat two worker threads on it: 1.3-1.9×
 faster from 8 000 to 25 000 rows of 100, level at 30 000, 0.9× at 35 000 and beyond."""
+FEW_LABELS = 65536
+"""Up to this many labels one test, y(y − 1) = 0 for every label, finds hard labels and
+their range at once (cheaper than the minimum and maximum at m = 1 000); more are
+checked by their minimum and maximum, without temporaries."""
 THREADS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
            else os.cpu_count() or 1)
 """Worker threads for calls of more than one block; 1 computes in the calling thread."""
@@ -428,7 +432,7 @@ class _Batch:
             raise ValueError(f"w has a non-finite value at index {_first_bad(self.w)}")
         self.m = 1 if self.single else self.X.shape[0]
         self.l2, self.penalty = _penalty_weight(l2, self.dtype), penalty
-        self.hard = False
+        self._hard = None
         self.y = None if labels is None else self._labels(y, *labels)
 
     def _check_shapes(self):
@@ -456,15 +460,26 @@ class _Batch:
             raise ValueError(f"y must have shape {expected} to match X.shape={self.x_shape}, "
                              f"got y.shape={y.shape}")
         y = _converted(y, self.dtype, "y")
-        if not self.single and low <= 0 and 1 <= high and not np.count_nonzero(y * (y - 1)):
-            self.hard = True  # every label is 0 or 1 (an inf or nan is not): in the range
-            return y
+        if not self.single and self.m <= FEW_LABELS and low <= 0 and 1 <= high:
+            self._hard = not np.count_nonzero(y * (y - 1))
+            if self._hard:  # every label is 0 or 1 (an inf or nan is not): in the range
+                return y
         smallest, largest = y.min(), y.max()
         if not (low <= smallest and largest <= high
                 and np.isfinite(smallest) and np.isfinite(largest)):
             bad = int(np.flatnonzero(~((y >= low) & (y <= high) & np.isfinite(y)))[0])
             raise ValueError(f"labels must lie in {allowed}; y[{bad}] = {y[bad]!r}")
         return y
+
+    @property
+    def hard(self):
+        """Whether there are many labels and every one is 0 or 1 (the block functions
+        then take (u, s) for (z, y)); of more than ``FEW_LABELS``, found on first use
+        only, which the numba module's kernels never make."""
+        if self._hard is None:
+            self._hard = (not self.single and self.y is not None
+                          and not np.count_nonzero(self.y * (self.y - 1)))
+        return self._hard
 
     def _z(self, X, product=np.matmul):
         """z = X @ w + b, every entry finite, computed under the caller's floating-point
