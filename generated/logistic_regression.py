@@ -391,8 +391,7 @@ def hvp_se(w, b, X, y, v, *, l2=0.0):
 def _curvature_ce(z, y):
     """d = ∂²L/∂z² per sample, eq. (118)."""
     t0 = np.exp(-np.abs(z))
-    t1 = np.where(z >= 0, 1, t0)*np.where(z <= 0, 1, t0)/(t0 + 1)**2
-    return t1*y + t1*(1 - y)
+    return np.where(z >= 0, 1, t0)*np.where(z <= 0, 1, t0)/(t0 + 1)**2
 
 
 @_checked

@@ -237,6 +237,8 @@ def _curvature(book, loss, delta):
     # The softplus–Poisson y-term σ(−z) − σ(z)/softplus(z) cancels as z → −∞.
     curvature = curvature.subs(Sigmoid(-z) - exp(-LogSoftplus(z) - Softplus(-z)),
                                -SoftplusGap(z))
+    if curvature.diff(y) == 0:  # y cancels (the canonical pairs): d without it
+        curvature = curvature.subs(y, 0)
     Step(second.rhs, curvature, "stable form", model=book.model,
          derivation=f"code generation for {loss.title}")
     return curvature

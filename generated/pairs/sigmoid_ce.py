@@ -248,8 +248,7 @@ def value_and_grad_ce(w, b, X, y, reduction="mean", *, l2=0.0):
 def _curvature_ce(z, y):
     """d = ∂²L/∂z² per sample, eq. (74)."""
     t0 = np.exp(-np.abs(z))
-    t1 = np.where(z >= 0, 1, t0)*np.where(z <= 0, 1, t0)/(t0 + 1)**2
-    return t1*y + t1*(1 - y)
+    return np.where(z >= 0, 1, t0)*np.where(z <= 0, 1, t0)/(t0 + 1)**2
 
 
 @_checked
