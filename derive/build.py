@@ -138,16 +138,15 @@ def golden(info=None, targets=("numpy",)):
             for act, loss in vector_pairs()]
     return [artefacts(derive_all(model), info, targets=targets) for model in models] + [
         artefacts(derive_all(model), info, PAIRS_FOLDER, targets) for model in pairs] + [
-        artefacts(derive_softmax(model), info, PAIRS_FOLDER) for model in many]
+        artefacts(derive_softmax(model), info, PAIRS_FOLDER, targets) for model in many]
 
 
 def python_module(book, target="numpy"):
-    """The source of the generated module for ``target`` (a key of ``TARGETS``; the
-    softmax neuron has the NumPy target only)."""
+    """The source of the generated module for ``target`` (a key of ``TARGETS``)."""
     if isinstance(book.model, SoftmaxModel):
-        if target != "numpy":
-            raise BuildFailed(f"the softmax neuron has no {target} target yet; use numpy")
-        context = softmax_context(book)
+        if target not in TARGETS:
+            raise BuildFailed(f"no {target} target; use one of {', '.join(TARGETS)}")
+        context = softmax_context(book, target)
         context["sheet"] = file_names(book.model)["solutions"].removesuffix(".tex") + ".pdf"
         return render(SOFTMAX_TEMPLATE, context, "#", SOFTMAX_FUNCTIONS)
     template, make_context, functions = TARGETS[target]

@@ -2,14 +2,16 @@
 teeth, the generated module against finite differences, mpmath, scikit-learn and the
 sigmoid + ce module, and the command line."""
 
+import importlib.util
 import re
 import subprocess
+import sys
 import warnings
 
 import mpmath
 import numpy as np
 import pytest
-from support import GENERATED, load_generated
+from support import GENERATED, ROOT, load_generated
 from sympy import Derivative, KroneckerDelta, MatMul
 
 from derive.build import load_module, python_module, sheet_source
@@ -33,10 +35,34 @@ def book():
     return derive_softmax(default_softmax_model(("cce", "se"), "l2"))
 
 
-@pytest.fixture(scope="module", params=["cce", "se"])
+TARGETS = ("numpy", "numba")
+
+
+def softmax_module(name, target="numpy"):
+    """The softmax module of loss ``name`` for ``target``, rendered now; the numba
+    module's kernels are compiled on first use (cached beside its file)."""
+    source = python_module(derive_softmax(default_softmax_model((name,))), target)
+    if target == "numpy":
+        return load_module(source, f"generated_softmax_{name}")
+    pytest.importorskip("numba")
+    module_name = f"softmax_{name}_numba"
+    path = ROOT / ".pytest_cache" / "derive-numba" / f"{module_name}.py"
+    if not path.exists() or path.read_text(encoding="utf-8") != source:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module", params=[(name, target) for name in ("cce", "se")
+                                        for target in TARGETS],
+                ids=lambda param: "_".join(param))
 def module(request):
-    return load_module(python_module(derive_softmax(default_softmax_model((request.param,)))),
-                       f"generated_softmax_{request.param}"), request.param
+    """(module, loss name) of each loss and code target."""
+    return softmax_module(*request.param), request.param[0]
 
 
 # --- the sheets ---------------------------------------------------------------------------
@@ -207,7 +233,8 @@ def test_loss_and_delta_within_4_ulp_at_logits_up_to_800(module, K, soft, extend
             # Without EXTENDED: a − y of a soft label cancels where a ≈ y, and for se
             # a − y against Σ_k (a_k − y_k) a_k where the outputs are alike: counted in
             # ulps of max(a, y). With it, in ulps of δ itself.
-            cancels = not (EXTENDED and extended) and (soft or name == "se")
+            wider = EXTENDED and extended and module.EXTENDED is not None
+            cancels = not wider and (soft or name == "se")
             scale = max(p[c], rows[row][c]) if cancels else 0.0
             worst = max(worst, _ulps(delta[row, c], exact[c], scale))
     assert worst <= 4, worst
@@ -228,8 +255,9 @@ def test_the_squared_errors_delta_of_the_largest_class_does_not_cancel():
         assert _ulps(delta[row, 0], exact[0]) <= 4, (row, delta[row, 0], float(exact[0]))
 
 
-def test_finite_and_silent_at_logits_1e300_and_float32_kept():
-    module = load_generated("softmax_cce", GENERATED / "pairs")
+@pytest.mark.parametrize("target", TARGETS)
+def test_finite_and_silent_at_logits_1e300_and_float32_kept(target):
+    module = softmax_module("cce", target)
     Z = np.array([[1e300, -1e300, 0.0], [-1e300, -1e300, -1e300]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -243,8 +271,9 @@ def test_finite_and_silent_at_logits_1e300_and_float32_kept():
     assert value.dtype == dW.dtype == db.dtype == np.float32
 
 
-def test_bad_labels_are_a_clear_error():
-    module = load_generated("softmax_cce", GENERATED / "pairs")
+@pytest.mark.parametrize("target", TARGETS)
+def test_bad_labels_are_a_clear_error(target):
+    module = softmax_module("cce", target)
     W, b, X = np.ones((2, 3)), np.zeros(3), np.ones((2, 2))
     for labels_, message in (([0, 3], "whole numbers in 0…2"), ([0.5, 1], "whole numbers"),
                        ([[1, 0, 0], [0.5, 0.6, -0.1]], ">= 0"),
@@ -253,8 +282,9 @@ def test_bad_labels_are_a_clear_error():
             module.loss_cce(W, b, X, labels_)
 
 
-def test_predict_ties_to_the_lowest_class_and_one_sample():
-    module = load_generated("softmax_cce", GENERATED / "pairs")
+@pytest.mark.parametrize("target", TARGETS)
+def test_predict_ties_to_the_lowest_class_and_one_sample(target):
+    module = softmax_module("cce", target)
     assert module.predict(np.zeros((2, 3)), np.array([1.0, 1.0, 0.0]), np.ones((2, 2))).tolist() \
         == [0, 0]
     value, dW, db = module.value_and_grad_cce(np.ones((2, 3)), np.zeros(3), np.ones(2), 1)
@@ -262,8 +292,9 @@ def test_predict_ties_to_the_lowest_class_and_one_sample():
     assert value == pytest.approx(np.log(3))
 
 
-def test_two_classes_are_logistic_regression():
-    softmax = load_generated("softmax_cce", GENERATED / "pairs")
+@pytest.mark.parametrize("target", TARGETS)
+def test_two_classes_are_logistic_regression(target):
+    softmax = softmax_module("cce", target)
     logistic = load_generated("sigmoid_ce", GENERATED / "pairs")
     rng = np.random.default_rng(2)
     W, b, X, _ = _data(2, False, rng, m=50)
@@ -277,14 +308,59 @@ def test_two_classes_are_logistic_regression():
     assert db[1] == pytest.approx(dbias, rel=1e-12)
 
 
+def _parts(result):
+    return [np.asarray(part) for part in (result if isinstance(result, tuple) else (result,))]
+
+
+@pytest.mark.parametrize("name", ["cce", "se"])
+def test_the_numba_target_equals_the_numpy_target(name):
+    """Every function and reduction, class and soft labels, float64: to 1e-12 of each
+    result's largest entry (the NumPy target computes δ of soft labels in extended
+    precision, the numba target in float64); float32 stays float32; errors word for
+    word."""
+    numpy_module, numba_module = (softmax_module(name, target) for target in TARGETS)
+    rng = np.random.default_rng(11)
+    for K in (2, 3, 10):
+        for soft in (False, True):
+            W, b, X, y = _data(K, soft, rng, m=700)
+            for kind in ("loss", "grad", "value_and_grad"):
+                for reduction in ("mean", "sum", "none"):
+                    args = (W, b, X, y, reduction)
+                    mine = getattr(numba_module, f"{kind}_{name}")(*args, l2=0.2)
+                    theirs = getattr(numpy_module, f"{kind}_{name}")(*args, l2=0.2)
+                    for got, want in zip(_parts(mine), _parts(theirs), strict=True):
+                        assert got.dtype == want.dtype and got.shape == want.shape
+                        np.testing.assert_allclose(got, want, rtol=0,
+                                                   atol=1e-12 * np.max(np.abs(want)))
+            one = getattr(numba_module, f"value_and_grad_{name}")(W, b, X[0], y[0])
+            for got, want in zip(one, getattr(numpy_module, f"value_and_grad_{name}")(
+                    W, b, X[0], y[0]), strict=True):
+                assert type(got) is type(want)
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    single = np.float32
+    W, b, X, y = _data(3, True, rng, m=50)
+    dW, db = getattr(numba_module, f"grad_{name}")(W.astype(single), b.astype(single),
+                                                   X.astype(single), y)
+    assert dW.dtype == db.dtype == single
+    for bad in ((W, b, X, np.full(50, 3)), (W, b, X[:, :-1], y), (W, b, X, y[:-1]),
+                (W, b, X * np.inf, y)):
+        messages = []
+        for module in (numpy_module, numba_module):
+            with pytest.raises(ValueError) as error:
+                getattr(module, f"loss_{name}")(*bad)
+            messages.append(str(error.value))
+        assert messages[0] == messages[1]
+
+
 @pytest.mark.parametrize("dataset", ["iris", "digits"])
-def test_lbfgs_reaches_scikit_learns_multinomial_loss(dataset):
+@pytest.mark.parametrize("target", TARGETS)
+def test_lbfgs_reaches_scikit_learns_multinomial_loss(dataset, target):
     datasets = pytest.importorskip("sklearn.datasets")
     from scipy.optimize import minimize
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    module = load_generated("softmax_cce", GENERATED / "pairs")
+    module = softmax_module("cce", target)
     X, y = getattr(datasets, f"load_{dataset}")(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     m, n = X.shape

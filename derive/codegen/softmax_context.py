@@ -29,6 +29,7 @@ from derive.engine.symbols import x_j
 TEMPLATE = "softmax.py.jinja"
 HERE = Path(__file__).resolve().parent
 RUNTIME_FILES = (HERE / "runtime_softmax.py", HERE / "runtime_inputs.py")
+RUNTIME_NUMBA = HERE / "runtime_softmax_numba.py"
 M = Symbol("M", real=True)
 """Any real number: the code subtracts the row maximum."""
 
@@ -83,11 +84,22 @@ def runtime_source():
     return text
 
 
-TEMPLATE_FUNCTIONS = {"runtime": runtime}
+def classes(*names):
+    """The pieces ``names`` of ``runtime_softmax_numba.py``, the numba target's rows."""
+    return pasted(RUNTIME_NUMBA.read_text(encoding="utf-8"), names)
 
 
-def softmax_context(book):
-    """Plain strings for the softmax module template; every form verified first."""
+def fast(*names):
+    """The pieces ``names`` of ``runtime_numba.py`` (the import of numba)."""
+    return pasted((HERE / "runtime_numba.py").read_text(encoding="utf-8"), names)
+
+
+TEMPLATE_FUNCTIONS = {"runtime": runtime, "classes": classes, "fast": fast}
+
+
+def softmax_context(book, target="numpy"):
+    """Plain strings for the softmax module template, for the NumPy or the numba
+    ``target``; every form verified first."""
     model = book.model
     numbers = equation_numbers(book.on_sheet())
     where = "code generation"
@@ -123,6 +135,7 @@ def softmax_context(book):
     for loss in losses:
         exports += [f"{kind}_{loss['name']}" for kind in ("grad", "loss", "value_and_grad")]
     return {
+        "numba": target == "numba",
         "heading": model.activation.heading,
         "losses": losses,
         "exports": sorted(exports),
