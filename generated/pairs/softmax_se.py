@@ -28,9 +28,10 @@ Conventions
 * With K = 2 this is logistic regression in z_1 − z_0 (eq. (30)).
 * Accuracy first: where a − y can cancel (soft labels; for the squared error, any
   labels) the per-row formulas run in ``EXTENDED`` precision (np.longdouble where it
-  is the x86 extended format: 11 more bits on x86-64 Linux) and are rounded, so δ is within a few ulps of itself; this
-  takes about 2.8× the time of a call with class labels. ``EXTENDED = None`` computes
-  them in the dtype of the call (δ then within a few ulps of max(a, y)).
+  is the x86 extended format: 11 more bits on x86-64 Linux) and are rounded, so δ is
+  within a few ulps of itself; this takes about 2.8× the time of a call with class
+  labels. ``EXTENDED = None`` computes them in the dtype of the call (δ then within a
+  few ulps of max(a, y)).
 """
 
 import functools
