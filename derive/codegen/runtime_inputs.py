@@ -9,6 +9,15 @@ import math
 
 import numpy as np
 
+EXTENDED = np.longdouble if np.finfo(np.longdouble).nmant == 63 else None
+"""The float in which a module computes what may cancel — the Hessian weights at soft
+labels, the softmax's rows where a − y may cancel — and rounds the result: longdouble
+where it is the x86 extended format (x86-64 Linux: 64 significant bits, 11 more than
+float64, in hardware). None elsewhere (Windows and Apple silicon, where it is float64;
+aarch64 Linux, where it is a quadruple precision done in software, many times slower),
+and those are computed in the dtype of the call. A module's ``EXTENDED = None`` does the
+same anywhere."""
+
 
 def _log1p_ratio(t):
     """log1p(t)/t for t = e^(-|z|) in [0, 1], and its limit 1 where t underflowed to 0."""

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from derive.codegen.runtime_inputs import (
+    EXTENDED,
     _all_finite,
     _converted,
     _first_bad,
@@ -26,11 +27,7 @@ from derive.codegen.runtime_inputs import (
 REDUCTIONS = ("mean", "sum", "none")
 ROW_SUM_TOLERANCE = {np.float32: 1e-4, np.float64: 1e-6}
 """How far a row of probability labels may sum from 1, per dtype of the computation."""
-EXTENDED = np.longdouble if np.finfo(np.longdouble).nmant == 63 else None
-"""The type in which the per-row formulas run where a − y cancels (``_Classes.per_row``),
-where the platform's longdouble is the x86 extended format (x86-64 Linux: 64 significant
-bits, in hardware); None elsewhere (where it is float64, or a quadruple precision done
-in software), where they run in the dtype of the call."""
+
 
 
 def _shifted(Z):

@@ -244,14 +244,13 @@ def newton_step_poisson(w, b, X, y, *, l2=0.0):
 
 
 EXTENDED = np.longdouble if np.finfo(np.longdouble).nmant == 63 else None
-"""The type in which d is computed at soft labels, where the platform's longdouble is the
-x86 extended format (x86-64 Linux: 64 significant bits, 11 more than float64, in
-hardware); None elsewhere (Windows and Apple silicon, where it is float64, and aarch64
-Linux, where it is a quadruple precision done in software, many times slower), where d
-is computed in the dtype of the call. At a soft label d is a difference of
-nearly equal terms near its zeros (the sigmoid with se: σ(z)(1 − σ(z))·(σ(z)(1 − σ(z))
-+ (σ(z) − y)(1 − 2σ(z)))); in float64 it is off by up to 85 ULP on the grid of the
-tests, in EXTENDED within 4. Hard labels (every y 0 or 1) are within 4 ULP in float64."""
+"""The float in which a module computes what may cancel — the Hessian weights at soft
+labels, the softmax's rows where a − y may cancel — and rounds the result: longdouble
+where it is the x86 extended format (x86-64 Linux: 64 significant bits, 11 more than
+float64, in hardware). None elsewhere (Windows and Apple silicon, where it is float64;
+aarch64 Linux, where it is a quadruple precision done in software, many times slower),
+and those are computed in the dtype of the call. A module's ``EXTENDED = None`` does the
+same anywhere."""
 
 
 def _second_order(batch, curvature, v=None, extended=True):

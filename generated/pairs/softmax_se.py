@@ -52,10 +52,13 @@ REDUCTIONS = ("mean", "sum", "none")
 ROW_SUM_TOLERANCE = {np.float32: 1e-4, np.float64: 1e-6}
 """How far a row of probability labels may sum from 1, per dtype of the computation."""
 EXTENDED = np.longdouble if np.finfo(np.longdouble).nmant == 63 else None
-"""The type in which the per-row formulas run where a − y cancels (``_Classes.per_row``),
-where the platform's longdouble is the x86 extended format (x86-64 Linux: 64 significant
-bits, in hardware); None elsewhere (where it is float64, or a quadruple precision done
-in software), where they run in the dtype of the call."""
+"""The float in which a module computes what may cancel — the Hessian weights at soft
+labels, the softmax's rows where a − y may cancel — and rounds the result: longdouble
+where it is the x86 extended format (x86-64 Linux: 64 significant bits, 11 more than
+float64, in hardware). None elsewhere (Windows and Apple silicon, where it is float64;
+aarch64 Linux, where it is a quadruple precision done in software, many times slower),
+and those are computed in the dtype of the call. A module's ``EXTENDED = None`` does the
+same anywhere."""
 
 
 def _checked(function):
