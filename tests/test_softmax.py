@@ -272,6 +272,18 @@ def test_finite_and_silent_at_logits_1e300_and_float32_kept(target):
 
 
 @pytest.mark.parametrize("target", TARGETS)
+def test_dask_arrays_are_refused_not_computed_whole(target):
+    dask_array = pytest.importorskip("dask.array")
+    module = softmax_module("cce", target)
+    W, b, X, y = _data(3, False, np.random.default_rng(5), m=10)
+    for call in (lambda: module.grad_cce(W, b, dask_array.from_array(X, chunks=5), y),
+                 lambda: module.predict_proba(dask_array.from_array(W), b, X),
+                 lambda: module.predict(W, b, dask_array.from_array(X, chunks=5))):
+        with pytest.raises(ValueError, match=r"does not take Dask arrays; pass NumPy arrays"):
+            call()
+
+
+@pytest.mark.parametrize("target", TARGETS)
 def test_bad_labels_are_a_clear_error(target):
     module = softmax_module("cce", target)
     W, b, X = np.ones((2, 3)), np.zeros(3), np.ones((2, 2))

@@ -12,6 +12,7 @@ log Σ_k e^(z_k) = M + log1p(rest) are exact for every finite z.
 
 import functools
 import math
+import sys
 
 import numpy as np
 
@@ -186,10 +187,16 @@ def _l2(l2, dtype):
 
 def _checked(function):
     """Run ``function`` with floating-point warnings off; a result that is not finite
-    (its exact value is beyond the float range) raises ValueError instead."""
+    (its exact value is beyond the float range) raises ValueError instead. A Dask array
+    is refused rather than computed whole in memory."""
 
     @functools.wraps(function)
     def checked(*arguments, **keywords):
+        dask = sys.modules.get("dask.array")  # never imported here
+        if dask is not None and any(isinstance(value, dask.Array)
+                                    for value in (*arguments, *keywords.values())):
+            raise ValueError(f"{function.__name__} does not take Dask arrays; pass NumPy "
+                             "arrays (X.compute(), where X fits in memory)")
         with np.errstate(all="ignore"):
             result = function(*arguments, **keywords)
         for part in result if isinstance(result, tuple) else (result,):

@@ -36,6 +36,7 @@ Conventions
 
 import functools
 import math
+import sys
 
 import numpy as np
 
@@ -63,10 +64,16 @@ same anywhere."""
 
 def _checked(function):
     """Run ``function`` with floating-point warnings off; a result that is not finite
-    (its exact value is beyond the float range) raises ValueError instead."""
+    (its exact value is beyond the float range) raises ValueError instead. A Dask array
+    is refused rather than computed whole in memory."""
 
     @functools.wraps(function)
     def checked(*arguments, **keywords):
+        dask = sys.modules.get("dask.array")  # never imported here
+        if dask is not None and any(isinstance(value, dask.Array)
+                                    for value in (*arguments, *keywords.values())):
+            raise ValueError(f"{function.__name__} does not take Dask arrays; pass NumPy "
+                             "arrays (X.compute(), where X fits in memory)")
         with np.errstate(all="ignore"):
             result = function(*arguments, **keywords)
         for part in result if isinstance(result, tuple) else (result,):
@@ -326,6 +333,7 @@ def predict_proba(W, b, X):
     return _probabilities(t, rest, c)
 
 
+@_checked
 def predict(W, b, X):
     """The most probable class of each sample (the first one on a tie): (m,) or a scalar."""
     batch = _Classes(W, b, X)
