@@ -8,6 +8,7 @@ import functools
 import importlib.util
 import os
 import signal
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -131,3 +132,24 @@ def holds_in_forked_child(check, timeout=60):
             raise AssertionError("the forked child hung on its parent's worker threads")
         time.sleep(0.01)
     return os.waitstatus_to_exitcode(finished[1]) == 0
+
+
+NUMBA_MODULES = ROOT / ".pytest_cache" / "derive-numba"
+"""Where the tests write numba modules: numba's cache (``cache=True``) sits beside them,
+so kernels compile once across test runs."""
+
+
+def numba_module(source, name):
+    """The numba module ``source`` written as ``name``.py in ``NUMBA_MODULES`` (rewritten
+    only when its text changes) and imported from that file, once per process."""
+    path = NUMBA_MODULES / f"{name}.py"
+    if not path.exists() or path.read_text(encoding="utf-8") != source:
+        NUMBA_MODULES.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+    if name in sys.modules and sys.modules[name].__file__ == str(path):
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

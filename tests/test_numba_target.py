@@ -11,7 +11,6 @@ only when their text changes) so that numba's cache keeps the compiled kernels b
 sessions. Skipped without numba.
 """
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -24,31 +23,18 @@ import test_generated_code
 import test_module_hardening as hardening
 import test_pairs
 from hypothesis import HealthCheck, given, settings
-from support import PAIRS, ROOT, built_pair, labels_for
+from support import NUMBA_MODULES, PAIRS, built_pair, labels_for, numba_module
 
 from derive.build import python_module, stem
 
 numba = pytest.importorskip("numba")
 
-MODULES = ROOT / ".pytest_cache" / "derive-numba"
 TARGETS = ("numpy", "numba")
 
 
 def _numba_module(book):
     """The numba module of ``book``'s model, imported from its file."""
-    name = f"{stem(book.model)}_numba"
-    path = MODULES / f"{name}.py"
-    source = python_module(book, "numba")
-    if not path.exists() or path.read_text(encoding="utf-8") != source:
-        MODULES.mkdir(parents=True, exist_ok=True)
-        path.write_text(source, encoding="utf-8")
-    if name in sys.modules and sys.modules[name].__file__ == str(path):
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return numba_module(python_module(book, "numba"), f"{stem(book.model)}_numba")
 
 
 def target_pair(act_name, loss_name, target):
@@ -376,7 +362,7 @@ def test_module_passes_ruff_and_imports_numpy_numba_and_the_standard_library(not
 
 
 def _python(code, tmp_path, **environment):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(MODULES)]),
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(NUMBA_MODULES)]),
            **environment}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, cwd=tmp_path, timeout=300, check=False)

@@ -2,16 +2,14 @@
 teeth, the generated module against finite differences, mpmath, scikit-learn and the
 sigmoid + ce module, and the command line."""
 
-import importlib.util
 import re
 import subprocess
-import sys
 import warnings
 
 import mpmath
 import numpy as np
 import pytest
-from support import GENERATED, ROOT, load_generated
+from support import GENERATED, load_generated, numba_module
 from sympy import Derivative, KroneckerDelta, MatMul
 
 from derive.build import load_module, python_module, sheet_source
@@ -45,16 +43,7 @@ def softmax_module(name, target="numpy"):
     if target == "numpy":
         return load_module(source, f"generated_softmax_{name}")
     pytest.importorskip("numba")
-    module_name = f"softmax_{name}_numba"
-    path = ROOT / ".pytest_cache" / "derive-numba" / f"{module_name}.py"
-    if not path.exists() or path.read_text(encoding="utf-8") != source:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
+    return numba_module(source, f"softmax_{name}_numba")
 
 
 @pytest.fixture(scope="module", params=[(name, target) for name in ("cce", "se")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sympy import Derivative, Rational, Sum, Symbol, exp, log
 
+from derive.codegen.numba_context import fast
 from derive.codegen.paste import IMPORTS, _without_own_imports, pasted, pieces
 from derive.engine import labels
 from derive.engine.numbering import cite, equation_numbers
@@ -87,11 +88,6 @@ def runtime_source():
 def classes(*names):
     """The pieces ``names`` of ``runtime_softmax_numba.py``, the numba target's rows."""
     return pasted(RUNTIME_NUMBA.read_text(encoding="utf-8"), names)
-
-
-def fast(*names):
-    """The pieces ``names`` of ``runtime_numba.py`` (the import of numba)."""
-    return pasted((HERE / "runtime_numba.py").read_text(encoding="utf-8"), names)
 
 
 TEMPLATE_FUNCTIONS = {"runtime": runtime, "classes": classes, "fast": fast}
